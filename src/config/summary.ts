@@ -1,0 +1,37 @@
+import type { OtlpConfig, ResolvedConfig } from './resolve';
+import { redactHeaderValues, redactUrl } from '../redaction/policy';
+
+function otlp(config: OtlpConfig) {
+  return {
+    protocol: config.protocol,
+    endpoint: redactUrl(config.endpoint),
+    headers: redactHeaderValues(config.headers),
+    timeoutMs: config.timeoutMs,
+    compression: config.compression,
+  };
+}
+
+/** The effective configuration as it may be printed: every secret replaced, nothing taken from raw env. */
+export function summarizeConfig(config: ResolvedConfig) {
+  return {
+    traces: {
+      exporters: config.traces.exporters,
+      ...(config.traces.exporters.includes('otlp') ? { otlp: otlp(config.traces.otlp) } : {}),
+      sampler: config.traces.sampler,
+      ...(config.traces.sampler.endsWith('traceidratio') ? { samplerRatio: config.traces.samplerRatio } : {}),
+      maxQueueSize: config.traces.batch.maxQueueSize,
+    },
+    metrics: {
+      exporters: config.metrics.exporters,
+      ...(config.metrics.exporters.includes('otlp') ? { otlp: otlp(config.metrics.otlp) } : {}),
+      exportIntervalMs: config.metrics.exportIntervalMs,
+    },
+    logs: {
+      exporters: config.logs.exporters,
+      ...(config.logs.exporters.includes('otlp') ? { otlp: otlp(config.logs.otlp) } : {}),
+    },
+    propagators: config.propagators,
+    resourceDetectors: config.resourceDetectors,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The instrumentations we can load, by the short names auto-instrumentations-node uses.
+ * A pure table: nothing here is required until the loader picks an entry, because
+ * requiring every instrumentation package is what makes stock preloads slow to start.
+ */
+export interface CatalogEntry {
+  readonly pkg: string;
+  readonly exportName: string;
+  /** Packages it patches; it is loaded only when one of them resolves from the app. Empty: node core. */
+  readonly modules: readonly string[];
+  /** Node core modules it patches (they always resolve; the ESM hook needs their names). */
+  readonly builtins?: readonly string[];
+  /** Off unless named in OTEL_NODE_ENABLED_INSTRUMENTATIONS; the reason is in `offBecause`. */
+  readonly offBecause?: string;
+}
+
+const entry = (
+  short: string,
+  exportName: string,
+  modules: readonly string[],
+  extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause'>> = {},
+): CatalogEntry => ({ pkg: `@opentelemetry/instrumentation-${short}`, exportName, modules, ...extra });
+
+export const CATALOG = {
+  http: entry('http', 'HttpInstrumentation', [], { builtins: ['http', 'https'] }),
+  express: entry('express', 'ExpressInstrumentation', ['express']),
+  pg: entry('pg', 'PgInstrumentation', ['pg', 'pg-pool']),
+  ioredis: entry('ioredis', 'IORedisInstrumentation', ['ioredis']),
+  redis: entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client']),
+  undici: entry('undici', 'UndiciInstrumentation', [], { builtins: [] }),
+  openai: entry('openai', 'OpenAIInstrumentation', ['openai']),
+  winston: entry('winston', 'WinstonInstrumentation', ['winston']),
+  pino: entry('pino', 'PinoInstrumentation', ['pino']),
+  amqplib: entry('amqplib', 'AmqplibInstrumentation', ['amqplib']),
+  'aws-lambda': entry('aws-lambda', 'AwsLambdaInstrumentation', [], {
+    offBecause: 'only meaningful inside AWS Lambda',
+  }),
+  'aws-sdk': entry('aws-sdk', 'AwsInstrumentation', ['aws-sdk', '@smithy/smithy-client', '@aws-sdk/smithy-client']),
+  bunyan: entry('bunyan', 'BunyanInstrumentation', ['bunyan']),
+  'cassandra-driver': entry('cassandra-driver', 'CassandraDriverInstrumentation', ['cassandra-driver']),
+  connect: entry('connect', 'ConnectInstrumentation', ['connect']),
+  cucumber: entry('cucumber', 'CucumberInstrumentation', ['@cucumber/cucumber']),
+  dataloader: entry('dataloader', 'DataloaderInstrumentation', ['dataloader']),
+  dns: entry('dns', 'DnsInstrumentation', [], {
+    builtins: ['dns'],
+    offBecause: 'a span per lookup doubles the spans of every client call',
+  }),
+  fs: entry('fs', 'FsInstrumentation', [], { builtins: ['fs'], offBecause: 'a span per file operation' }),
+  'generic-pool': entry('generic-pool', 'GenericPoolInstrumentation', ['generic-pool']),
+  graphql: entry('graphql', 'GraphQLInstrumentation', ['graphql']),
+  grpc: entry('grpc', 'GrpcInstrumentation', ['@grpc/grpc-js']),
+  hapi: entry('hapi', 'HapiInstrumentation', ['@hapi/hapi']),
+  'host-metrics': entry('host-metrics', 'HostMetricsInstrumentation', [], {
+    offBecause: 'host metrics belong to the node exporter or collector',
+  }),
+  kafkajs: entry('kafkajs', 'KafkaJsInstrumentation', ['kafkajs']),
+  knex: entry('knex', 'KnexInstrumentation', ['knex']),
+  koa: entry('koa', 'KoaInstrumentation', ['koa']),
+  'lru-memoizer': entry('lru-memoizer', 'LruMemoizerInstrumentation', ['lru-memoizer']),
+  memcached: entry('memcached', 'MemcachedInstrumentation', ['memcached']),
+  mongodb: entry('mongodb', 'MongoDBInstrumentation', ['mongodb']),
+  mongoose: entry('mongoose', 'MongooseInstrumentation', ['mongoose']),
+  mysql: entry('mysql', 'MySQLInstrumentation', ['mysql']),
+  mysql2: entry('mysql2', 'MySQL2Instrumentation', ['mysql2']),
+  'nestjs-core': entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core']),
+  net: entry('net', 'NetInstrumentation', [], {
+    builtins: ['net'],
+    offBecause: 'a span per socket doubles the spans of every client call',
+  }),
+  oracledb: entry('oracledb', 'OracleInstrumentation', ['oracledb']),
+  restify: entry('restify', 'RestifyInstrumentation', ['restify']),
+  router: entry('router', 'RouterInstrumentation', ['router'], {
+    offBecause: 'Express 5 runs on `router`: with the express instrumentation it would duplicate every handler span',
+  }),
+  'runtime-node': entry('runtime-node', 'RuntimeNodeInstrumentation', [], {
+    offBecause: 'runtime metrics come from our own collector under prom-client names',
+  }),
+  'socket.io': entry('socket.io', 'SocketIoInstrumentation', ['socket.io']),
+  tedious: entry('tedious', 'TediousInstrumentation', ['tedious']),
+} as const satisfies Record<string, CatalogEntry>;
+
+export type InstrumentationName = keyof typeof CATALOG;
+
+export const INSTRUMENTATION_NAMES = Object.keys(CATALOG) as InstrumentationName[];

@@ -1,0 +1,81 @@
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { ResolvedConfig } from '../config/resolve';
+import { describeError, type Logger } from '../logging/logger';
+import { isInstalled, requireBundled } from '../modules';
+import { createIncomingFilter } from '../tracing/ignore';
+import { CATALOG, INSTRUMENTATION_NAMES, type InstrumentationName } from './catalog';
+
+export interface Plan {
+  readonly load: readonly InstrumentationName[];
+  /** Enabled, but their target package is not installed where the app runs. */
+  readonly absent: readonly InstrumentationName[];
+}
+
+/** Which instrumentations to load, without loading any. */
+export function planInstrumentations(
+  config: ResolvedConfig['instrumentations'],
+  searchDirs: readonly string[],
+  installed: (name: string, dirs: readonly string[]) => boolean = isInstalled,
+): Plan {
+  const enabled = INSTRUMENTATION_NAMES.filter((name) =>
+    config.enabled ? config.enabled.includes(name) : !('offBecause' in CATALOG[name]),
+  ).filter((name) => !config.disabled.includes(name));
+  const load: InstrumentationName[] = [];
+  const absent: InstrumentationName[] = [];
+  for (const name of enabled) {
+    const { modules } = CATALOG[name];
+    if (modules.length === 0 || modules.some((m) => installed(m, searchDirs))) load.push(name);
+    else absent.push(name);
+  }
+  return { load, absent };
+}
+
+/** Module names the ESM loader hook must intercept for the planned instrumentations, and only those. */
+export function esmTargets(names: readonly InstrumentationName[]): string[] {
+  return [...new Set(names.flatMap((n) => [...CATALOG[n].modules, ...(CATALOG[n].builtins ?? [])]))];
+}
+
+export interface OptionsContext {
+  readonly config: ResolvedConfig;
+  /** A logger provider exists: logger instrumentations may send records. */
+  readonly sendLogs: boolean;
+}
+
+function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
+  switch (name) {
+    case 'http':
+      return { ignoreIncomingRequestHook: createIncomingFilter(ctx.config.traces.ignorePaths) };
+    case 'winston':
+    case 'pino':
+    case 'bunyan':
+      return { disableLogSending: !ctx.sendLogs };
+    case 'pg':
+      // Parameter values are user data; the query text (placeholders only) is enough to debug.
+      return { enhancedDatabaseReporting: false };
+    default:
+      return {};
+  }
+}
+
+/**
+ * Requires and enables each planned instrumentation. One that fails to load is
+ * reported and skipped; the others still load.
+ */
+export function loadInstrumentations(
+  names: readonly InstrumentationName[],
+  ctx: OptionsContext,
+  logger: Logger,
+): Instrumentation[] {
+  const loaded: Instrumentation[] = [];
+  for (const name of names) {
+    const { pkg, exportName } = CATALOG[name];
+    try {
+      const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
+      if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
+      loaded.push(new Ctor(optionsFor(name, ctx)));
+    } catch (err) {
+      logger.error(`Instrumentation ${name} failed to load: ${describeError(err)}; continuing without it`);
+    }
+  }
+  return loaded;
+}

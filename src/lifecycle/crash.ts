@@ -1,0 +1,38 @@
+import type { Logger } from '../logging/logger';
+
+export interface CrashOptions {
+  readonly flush: () => Promise<void>;
+  readonly logger: Logger;
+}
+
+/**
+ * Flushes before an uncaught exception (or an unhandled rejection Node turns into one)
+ * ends the process. Listening to 'uncaughtException' would keep the process alive, so
+ * when the app has no listener of its own we take ours off after the flush and throw
+ * the same value again: Node then prints it and exits with status 1, as without us.
+ */
+export function installCrashHandler({ flush, logger }: CrashOptions): () => void {
+  let crashing = false;
+  const handler = (err: unknown) => {
+    const appHandles = process.listenerCount('uncaughtException') > 1;
+    if (appHandles) {
+      void flush();
+      return;
+    }
+    if (crashing) return; // Node would already be gone; the first error is the one reported
+    crashing = true;
+    logger.debug('Uncaught exception: flushing telemetry before the process ends');
+    void flush().then(() => {
+      uninstall();
+      if (process.listenerCount('uncaughtException') > 0) return; // the app took over meanwhile
+      setImmediate(() => {
+        throw err;
+      });
+    });
+  };
+  process.on('uncaughtException', handler);
+  function uninstall() {
+    process.removeListener('uncaughtException', handler);
+  }
+  return uninstall;
+}

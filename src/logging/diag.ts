@@ -1,0 +1,60 @@
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { setGlobalErrorHandler, loggingErrorHandler } from '@opentelemetry/core';
+import type { LogLevel } from '../config/resolve';
+import { describeError, type Logger, type Severity } from './logger';
+import { RateLimiter } from './rate-limit';
+
+const DIAG_LEVEL: Record<LogLevel, DiagLogLevel> = {
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
+};
+
+/** A down collector fails every batch; users must see that once a minute, not per batch. */
+export const REPORT_INTERVAL_MS = 60_000;
+
+/**
+ * Routes OpenTelemetry's internal logging and its global error handler (where every
+ * failed export ends) into our JSON lines, rate-limited per kind of message.
+ * Returns an undo for shutdown.
+ */
+export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INTERVAL_MS)): () => void {
+  const limited = (severity: Severity, message: string, fields?: Record<string, unknown>) => {
+    const suppressed = limiter.take(`${severity}:${templateOf(message)}`);
+    if (suppressed === undefined) return;
+    logger.log(severity, message, suppressed > 0 ? { ...fields, suppressed } : fields);
+  };
+  const forward =
+    (severity: Severity) =>
+    (message: string, ...args: unknown[]) => {
+      const text = args.length > 0 ? `${message} ${args.map(describeError).join(' ')}` : message;
+      if (severity === 'error' || severity === 'warn') limited(severity, text);
+      else logger.log(severity, text);
+    };
+  const bridge: DiagLogger = {
+    error: forward('error'),
+    warn: forward('warn'),
+    info: forward('info'),
+    debug: forward('debug'),
+    verbose: forward('verbose'),
+  };
+  diag.setLogger(bridge, { logLevel: DIAG_LEVEL[logger.level], suppressOverrideMessage: true });
+  setGlobalErrorHandler((err) => {
+    limited('warn', `Telemetry export failed: ${describeError(err)}; data is dropped while this lasts (queues are bounded)`, {
+      nextReportWithinMs: REPORT_INTERVAL_MS,
+    });
+  });
+  return () => {
+    diag.disable();
+    setGlobalErrorHandler(loggingErrorHandler());
+  };
+}
+
+/** Messages differing only in numbers (ports, counts, ids) are one kind. */
+function templateOf(message: string): string {
+  return message.replace(/[0-9a-f]{16,}/gi, '#').replace(/\d+/g, '#').slice(0, 160);
+}

@@ -1,0 +1,23 @@
+import type { Resource } from '@opentelemetry/resources';
+import type { LogRecordExporter, LoggerProvider as SdkLoggerProvider } from '@opentelemetry/sdk-logs';
+import type { ResolvedConfig } from '../config/resolve';
+import { createOtlpExporter } from '../export/otlp';
+
+/** Required only when a logger instrumentation will send records: sdk-logs is otherwise dead weight at start. */
+export function createLoggerProvider(config: ResolvedConfig, resource: Resource): SdkLoggerProvider | undefined {
+  const { logs } = config;
+  if (logs.exporters.length === 0) return undefined;
+  const sdk = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
+  const processors = logs.exporters.map((name) =>
+    name === 'console'
+      ? new sdk.SimpleLogRecordProcessor({ exporter: new sdk.ConsoleLogRecordExporter() })
+      : new sdk.BatchLogRecordProcessor({
+          exporter: createOtlpExporter<LogRecordExporter>('logs', logs.otlp),
+          scheduledDelayMillis: logs.batch.scheduleDelayMs,
+          exportTimeoutMillis: logs.batch.exportTimeoutMs,
+          maxQueueSize: logs.batch.maxQueueSize,
+          maxExportBatchSize: logs.batch.maxExportBatchSize,
+        }),
+  );
+  return new sdk.LoggerProvider({ resource, processors });
+}

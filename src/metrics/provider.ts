@@ -1,0 +1,34 @@
+import type { Resource } from '@opentelemetry/resources';
+import {
+  ConsoleMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type MetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import type { ResolvedConfig } from '../config/resolve';
+import { createOtlpExporter } from '../export/otlp';
+
+/** Push readers (OTLP, console). The Prometheus pull side is served by our own server. */
+export function createPushReaders(config: ResolvedConfig): MetricReader[] {
+  const { metrics } = config;
+  const readers: MetricReader[] = [];
+  for (const name of metrics.exporters) {
+    if (name === 'prometheus') continue;
+    const exporter =
+      name === 'otlp' ? createOtlpExporter<PushMetricExporter>('metrics', metrics.otlp) : new ConsoleMetricExporter();
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter,
+        exportIntervalMillis: metrics.exportIntervalMs,
+        exportTimeoutMillis: Math.min(metrics.exportTimeoutMs, metrics.exportIntervalMs),
+      }),
+    );
+  }
+  return readers;
+}
+
+export function createMeterProvider(resource: Resource, readers: MetricReader[]): MeterProvider | undefined {
+  if (readers.length === 0) return undefined;
+  return new MeterProvider({ resource, readers });
+}

@@ -1,0 +1,74 @@
+import {
+  defaultResource,
+  detectResources,
+  hostDetector,
+  osDetector,
+  processDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+  type Resource,
+  type ResourceDetector,
+} from '@opentelemetry/resources';
+import type { DetectorName, ResolvedConfig } from './config/resolve';
+import { requireBundled, type AppInfo } from './modules';
+
+/** argv can carry tokens (`--password=...`); the script path is enough to tell processes apart. */
+const DROPPED_PROCESS_ATTRIBUTES = ['process.command_args', 'process.command_line'];
+
+const withoutArgs: ResourceDetector = {
+  detect: (config) => {
+    const detected = processDetector.detect(config);
+    const attributes = { ...detected.attributes };
+    for (const key of DROPPED_PROCESS_ATTRIBUTES) delete attributes[key];
+    return { attributes };
+  },
+};
+
+/** Cloud detectors call metadata endpoints; they are loaded only when named. */
+function detectorsFor(name: DetectorName): ResourceDetector[] {
+  switch (name) {
+    case 'env':
+      return []; // OTEL_RESOURCE_ATTRIBUTES is parsed by our config and merged last
+    case 'host':
+      return [hostDetector];
+    case 'os':
+      return [osDetector];
+    case 'process':
+      return [withoutArgs];
+    case 'serviceinstance':
+      return [serviceInstanceIdDetector];
+    case 'container':
+      return [requireBundled<{ containerDetector: ResourceDetector }>('@opentelemetry/resource-detector-container').containerDetector];
+    case 'aws': {
+      const aws = requireBundled<Record<string, ResourceDetector>>('@opentelemetry/resource-detector-aws');
+      return ['awsEc2Detector', 'awsEcsDetector', 'awsEksDetector', 'awsBeanstalkDetector', 'awsLambdaDetector']
+        .map((n) => aws[n])
+        .filter((d): d is ResourceDetector => d !== undefined);
+    }
+    case 'gcp':
+      return [requireBundled<{ gcpDetector: ResourceDetector }>('@opentelemetry/resource-detector-gcp').gcpDetector];
+    case 'azure': {
+      const azure = requireBundled<Record<string, ResourceDetector>>('@opentelemetry/resource-detector-azure');
+      return ['azureAppServiceDetector', 'azureFunctionsDetector', 'azureVmDetector']
+        .map((n) => azure[n])
+        .filter((d): d is ResourceDetector => d !== undefined);
+    }
+    case 'alibaba':
+      return [
+        requireBundled<{ alibabaCloudEcsDetector: ResourceDetector }>('@opentelemetry/resource-detector-alibaba-cloud')
+          .alibabaCloudEcsDetector,
+      ];
+  }
+}
+
+/** Precedence, lowest first: detectors, the app's package.json, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME. */
+export function buildResource(config: ResolvedConfig, app: AppInfo): Resource {
+  const detected = detectResources({ detectors: config.resourceDetectors.flatMap(detectorsFor) });
+  const fromApp: Record<string, string> = {};
+  if (app.name) fromApp['service.name'] = app.name;
+  if (app.version) fromApp['service.version'] = app.version;
+  if (config.environment) fromApp['deployment.environment.name'] = config.environment;
+  const explicit: Record<string, string> = { ...config.resourceAttributes };
+  if (config.serviceName) explicit['service.name'] = config.serviceName;
+  return defaultResource().merge(detected).merge(resourceFromAttributes(fromApp)).merge(resourceFromAttributes(explicit));
+}

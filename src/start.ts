@@ -1,0 +1,85 @@
+import { resolveConfig } from './config/resolve';
+import type { Env } from './config/variables';
+import { createLogger, describeError, type Logger } from './logging/logger';
+
+export interface StartOptions {
+  /** Defaults to process.env; tests pass their own. */
+  readonly env?: Env;
+  /** Set by the `--import` entry: also register the ESM loader hook. */
+  readonly esm?: boolean;
+}
+
+export interface Handle {
+  /** false when disabled or when start failed and the app runs uninstrumented. */
+  readonly active: boolean;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const NOOP: Handle = {
+  active: false,
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+
+/** Global, not module-level: two copies of the package (or --require plus --import) must still start once. */
+const STATE = Symbol.for('@innatural/otel');
+type GlobalWithState = typeof globalThis & { [STATE]?: { handle: Handle; logger: Logger } };
+
+/**
+ * Boots everything the environment asks for. Never throws: a failure is one error line
+ * and the app runs uninstrumented.
+ */
+export function start(options: StartOptions = {}): Handle {
+  const g = globalThis as GlobalWithState;
+  const existing = g[STATE];
+  if (existing) {
+    existing.logger.debug('@innatural/otel is already started; this second load does nothing');
+    return existing.handle;
+  }
+  const { config, warnings } = resolveConfig(options.env ?? process.env);
+  const logger = createLogger(config.logLevel);
+  for (const warning of warnings) logger.warn(warning.message, { variable: warning.variable });
+  if (config.disabled) {
+    g[STATE] = { handle: NOOP, logger };
+    logger.debug('OTEL_SDK_DISABLED=true: nothing loaded');
+    return NOOP;
+  }
+
+  const undo: Array<() => unknown> = [];
+  try {
+    // Required here, not imported above: with the SDK disabled not one OpenTelemetry module may load.
+    const { boot } = require('./boot') as typeof import('./boot');
+    const running = boot(config, logger, { esm: options.esm ?? false }, undo);
+    const handle: Handle = {
+      active: true,
+      forceFlush: () => running.flush(),
+      shutdown: () => running.shutdown(),
+    };
+    g[STATE] = { handle, logger };
+    return handle;
+  } catch (err) {
+    logger.error(`@innatural/otel failed to start: ${describeError(err)}; the app runs uninstrumented`);
+    void teardown(undo, logger);
+    g[STATE] = { handle: NOOP, logger };
+    return NOOP;
+  }
+}
+
+async function teardown(undo: Array<() => unknown>, logger: Logger): Promise<void> {
+  try {
+    const { runUndo } = require('./boot') as typeof import('./boot');
+    await runUndo(undo, logger);
+  } catch {
+    // nothing more we can do; the app must go on
+  }
+}
+
+/** The running handle, or a no-op one when not started. */
+export function current(): Handle {
+  return (globalThis as GlobalWithState)[STATE]?.handle ?? NOOP;
+}
+
+export function shutdown(): Promise<void> {
+  return current().shutdown();
+}
