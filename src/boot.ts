@@ -19,7 +19,8 @@ import { createPropagator } from './tracing/propagators';
 import { createTracerProvider } from './tracing/provider';
 
 export interface BootOptions {
-  readonly esm: boolean;
+  /** undefined: decide from the entry script. */
+  readonly esm: boolean | undefined;
   readonly mainScript?: string;
   readonly cwd?: string;
 }
@@ -62,7 +63,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     undo.push(() => meterProvider.shutdown(), () => metrics.disable());
   }
 
-  const plan = planInstrumentations(config.instrumentations, app.searchDirs);
+  const plan = planInstrumentations(config.instrumentations, app);
   const loggerProvider = plan.load.some((n) => LOGGING_INSTRUMENTATIONS.includes(n))
     ? createLoggerProvider(config, resource)
     : undefined;
@@ -73,7 +74,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   }
 
   // The loader hook must be in place before the app's first import, which follows this call.
-  const esm = options.esm && registerEsmHook(esmTargets(plan.load), logger);
+  const esm = (options.esm ?? app.esmEntry) && registerEsmHook(esmTargets(plan.load), logger);
   const instrumentations: Instrumentation[] = loadInstrumentations(plan.load, { config, sendLogs: !!loggerProvider }, logger);
   undo.push(() => instrumentations.forEach((i) => i.disable()));
 
@@ -89,10 +90,11 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   );
 
   logger.info('@innatural/otel started', {
+    // Not resource.attributes: detectors with async attributes (host.id) have not settled yet.
     service: {
-      name: resource.attributes['service.name'],
-      version: resource.attributes['service.version'],
-      environment: resource.attributes['deployment.environment.name'],
+      name: config.resourceAttributes['service.name'] ?? config.serviceName ?? app.name,
+      version: config.resourceAttributes['service.version'] ?? app.version,
+      environment: config.resourceAttributes['deployment.environment.name'] ?? config.environment,
     },
     ...summarizeConfig(config),
     instrumentations: instrumentations.map((i) => i.instrumentationName.replace('@opentelemetry/instrumentation-', '')),

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 
 /**
  * Packages we ship either directly or through auto-instrumentations-node (which carries
@@ -22,24 +22,44 @@ export interface AppInfo {
   readonly searchDirs: readonly string[];
   readonly name: string | undefined;
   readonly version: string | undefined;
+  /** Every package the app's package.json names in any dependency list. */
+  readonly declared: ReadonlySet<string>;
+  /** The entry script is an ES module (.mjs, or .js under "type": "module"). */
+  readonly esmEntry: boolean;
 }
 
 export function appInfo(mainScript: string | undefined = process.argv[1], cwd: string = process.cwd()): AppInfo {
   const entryDir = mainScript ? dirname(resolve(cwd, mainScript)) : cwd;
   const searchDirs = entryDir === cwd ? [cwd] : [entryDir, cwd];
   const pkg = nearestPackageJson(entryDir);
-  return { searchDirs, name: pkg?.name, version: pkg?.version };
+  const ext = mainScript ? extname(mainScript) : '';
+  const esmEntry = ext === '.mjs' || ((ext === '.js' || ext === '') && pkg?.type === 'module');
+  return { searchDirs, name: pkg?.name, version: pkg?.version, declared: new Set(pkg?.declared), esmEntry };
 }
 
-function nearestPackageJson(from: string): { name?: string; version?: string } | undefined {
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
+
+interface PackageJson {
+  readonly name?: string;
+  readonly version?: string;
+  readonly type?: string;
+  readonly declared: string[];
+}
+
+function nearestPackageJson(from: string): PackageJson | undefined {
   for (let dir = from; ; dir = dirname(dir)) {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
       try {
-        const parsed = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+        const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
         return {
           name: typeof parsed.name === 'string' ? parsed.name : undefined,
           version: typeof parsed.version === 'string' ? parsed.version : undefined,
+          type: typeof parsed.type === 'string' ? parsed.type : undefined,
+          declared: DEPENDENCY_FIELDS.flatMap((field) => {
+            const deps = parsed[field];
+            return deps && typeof deps === 'object' ? Object.keys(deps) : [];
+          }),
         };
       } catch {
         return undefined;

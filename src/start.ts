@@ -5,7 +5,10 @@ import { createLogger, describeError, type Logger } from './logging/logger';
 export interface StartOptions {
   /** Defaults to process.env; tests pass their own. */
   readonly env?: Env;
-  /** Set by the `--import` entry: also register the ESM loader hook. */
+  /**
+   * Register the ESM loader hook. The `--import` entry sets it; otherwise it is on when
+   * the entry script is an ES module, so `NODE_OPTIONS=--require ...` works for ESM apps too.
+   */
   readonly esm?: boolean;
 }
 
@@ -50,7 +53,7 @@ export function start(options: StartOptions = {}): Handle {
   try {
     // Required here, not imported above: with the SDK disabled not one OpenTelemetry module may load.
     const { boot } = require('./boot') as typeof import('./boot');
-    const running = boot(config, logger, { esm: options.esm ?? false }, undo);
+    const running = boot(config, logger, { esm: options.esm }, undo);
     const handle: Handle = {
       active: true,
       forceFlush: () => running.flush(),

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { OtlpConfig, Signal } from '../config/resolve';
 
 const PACKAGES: Record<Signal, { readonly prefix: string; readonly className: string }> = {
@@ -26,7 +27,9 @@ export function createOtlpExporter<T>(signal: Signal, config: OtlpConfig): T {
     concurrencyLimit: CONCURRENCY_LIMIT,
   };
   if (config.protocol !== 'grpc') return new Exporter({ ...common, headers: { ...config.headers } });
-  const { Metadata } = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+  // @grpc/grpc-js is the gRPC exporter's dependency, not ours: resolve it from there.
+  const exporterRequire = createRequire(require.resolve(`${prefix}-grpc`));
+  const { Metadata } = exporterRequire('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value);
   return new Exporter({ ...common, metadata });

@@ -12,13 +12,18 @@ export interface CatalogEntry {
   readonly builtins?: readonly string[];
   /** Off unless named in OTEL_NODE_ENABLED_INSTRUMENTATIONS; the reason is in `offBecause`. */
   readonly offBecause?: string;
+  /**
+   * Loaded only when the app's package.json names a target: ours (the gRPC exporter)
+   * pulls it in too, and an installed copy alone would not mean the app uses it.
+   */
+  readonly onlyWhenDeclared?: boolean;
 }
 
 const entry = (
   short: string,
   exportName: string,
   modules: readonly string[],
-  extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause'>> = {},
+  extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause' | 'onlyWhenDeclared'>> = {},
 ): CatalogEntry => ({ pkg: `@opentelemetry/instrumentation-${short}`, exportName, modules, ...extra });
 
 export const CATALOG = {
@@ -48,7 +53,7 @@ export const CATALOG = {
   fs: entry('fs', 'FsInstrumentation', [], { builtins: ['fs'], offBecause: 'a span per file operation' }),
   'generic-pool': entry('generic-pool', 'GenericPoolInstrumentation', ['generic-pool']),
   graphql: entry('graphql', 'GraphQLInstrumentation', ['graphql']),
-  grpc: entry('grpc', 'GrpcInstrumentation', ['@grpc/grpc-js']),
+  grpc: entry('grpc', 'GrpcInstrumentation', ['@grpc/grpc-js'], { onlyWhenDeclared: true }),
   hapi: entry('hapi', 'HapiInstrumentation', ['@hapi/hapi']),
   'host-metrics': entry('host-metrics', 'HostMetricsInstrumentation', [], {
     offBecause: 'host metrics belong to the node exporter or collector',

@@ -1,9 +1,9 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from '../config/resolve';
 import { describeError, type Logger } from '../logging/logger';
-import { isInstalled, requireBundled } from '../modules';
+import { isInstalled, requireBundled, type AppInfo } from '../modules';
 import { createIncomingFilter } from '../tracing/ignore';
-import { CATALOG, INSTRUMENTATION_NAMES, type InstrumentationName } from './catalog';
+import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from './catalog';
 
 export interface Plan {
   readonly load: readonly InstrumentationName[];
@@ -14,7 +14,7 @@ export interface Plan {
 /** Which instrumentations to load, without loading any. */
 export function planInstrumentations(
   config: ResolvedConfig['instrumentations'],
-  searchDirs: readonly string[],
+  app: Pick<AppInfo, 'searchDirs' | 'declared'>,
   installed: (name: string, dirs: readonly string[]) => boolean = isInstalled,
 ): Plan {
   const enabled = INSTRUMENTATION_NAMES.filter((name) =>
@@ -23,8 +23,9 @@ export function planInstrumentations(
   const load: InstrumentationName[] = [];
   const absent: InstrumentationName[] = [];
   for (const name of enabled) {
-    const { modules } = CATALOG[name];
-    if (modules.length === 0 || modules.some((m) => installed(m, searchDirs))) load.push(name);
+    const entry: CatalogEntry = CATALOG[name];
+    const present = (m: string) => installed(m, app.searchDirs) && (!entry.onlyWhenDeclared || app.declared.has(m));
+    if (entry.modules.length === 0 || entry.modules.some(present)) load.push(name);
     else absent.push(name);
   }
   return { load, absent };

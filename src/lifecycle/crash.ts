@@ -25,9 +25,7 @@ export function installCrashHandler({ flush, logger }: CrashOptions): () => void
     void flush().then(() => {
       uninstall();
       if (process.listenerCount('uncaughtException') > 0) return; // the app took over meanwhile
-      setImmediate(() => {
-        throw err;
-      });
+      setImmediate(rethrow, err);
     });
   };
   process.on('uncaughtException', handler);
@@ -35,4 +33,9 @@ export function installCrashHandler({ flush, logger }: CrashOptions): () => void
     process.removeListener('uncaughtException', handler);
   }
   return uninstall;
+}
+
+/** Node prints the throw site's source line above the stack; let that line explain itself. */
+function rethrow(error: unknown): never {
+  throw error; // @innatural/otel re-throws the app's uncaught error after flushing telemetry; the app's own stack follows
 }

@@ -1,0 +1,139 @@
+/**
+ * Spawns a fixture app the way users run theirs: `node --require <repo>/register app.js`
+ * (or `--import <repo>/register.mjs`), in a child process with a clean environment.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { OtlpSink } from './otlp-sink';
+
+export const REPO = resolve(__dirname, '..', '..', '..');
+export const FIXTURES = join(REPO, 'test', 'fixtures');
+
+export type Preload = 'require' | 'import' | 'none';
+
+export interface AppOptions {
+  readonly fixture: string;
+  readonly preload?: Preload;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Extra node flags before the script (a second --require, say). */
+  readonly nodeArgs?: readonly string[];
+  /** Wait for "listening <port>" on stdout; false for scripts that are not servers. */
+  readonly waitForPort?: boolean;
+  readonly readyTimeoutMs?: number;
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface RunningApp {
+  readonly proc: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  stdout(): string;
+  stderr(): string;
+  /** stderr lines that parse as our JSON log records. */
+  logLines(): Array<Record<string, unknown>>;
+  readonly exited: Promise<Exit>;
+  get(path: string, init?: RequestInit): Promise<Response>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function preloadArgs(preload: Preload): string[] {
+  if (preload === 'require') return ['--require', join(REPO, 'register.js')];
+  if (preload === 'import') return ['--import', pathToFileURL(join(REPO, 'register.mjs')).href];
+  return [];
+}
+
+/** Only what a test sets reaches the app: a developer's own OTEL_* must not change results. */
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME', 'LANG', 'TMPDIR']) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
+/** Point every signal at the sink, export quickly. */
+export function sinkEnv(sink: OtlpSink, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+    OTEL_BLRP_SCHEDULE_DELAY: '50',
+    OTEL_METRICS_EXPORTER: 'none',
+    ...extra,
+  };
+}
+
+export async function startApp(options: AppOptions): Promise<RunningApp> {
+  const args = [...preloadArgs(options.preload ?? 'require'), ...(options.nodeArgs ?? []), join(FIXTURES, options.fixture)];
+  const env: Record<string, string> = baseEnv();
+  for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
+  const proc = spawn(process.execPath, args, { env, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<Exit>((resolveExit) => proc.on('exit', (code, signal) => resolveExit({ code, signal })));
+
+  let port = 0;
+  if (options.waitForPort !== false) {
+    port = await new Promise<number>((resolvePort, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${options.fixture} did not start in time\nstdout: ${out}\nstderr: ${err}`)),
+        options.readyTimeoutMs ?? 15000,
+      );
+      const check = () => {
+        const match = /listening (\d+)/.exec(out);
+        if (match) {
+          clearTimeout(timer);
+          proc.stdout!.off('data', check);
+          resolvePort(Number(match[1]));
+        }
+      };
+      proc.stdout!.on('data', check);
+      void exited.then((exit) => {
+        clearTimeout(timer);
+        reject(new Error(`${options.fixture} exited (${exit.code ?? exit.signal}) before listening\nstdout: ${out}\nstderr: ${err}`));
+      });
+    });
+  }
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    proc,
+    port,
+    url,
+    stdout: () => out,
+    stderr: () => err,
+    logLines: () => parseLogLines(err),
+    exited,
+    get: (path, init) => fetch(`${url}${path}`, init),
+    kill: (signal = 'SIGKILL') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    },
+  };
+}
+
+export function parseLogLines(text: string): Array<Record<string, unknown>> {
+  const lines: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (parsed.logger === '@innatural/otel') lines.push(parsed);
+    } catch {
+      // not one of ours
+    }
+  }
+  return lines;
+}
+
+/** Runs a script to completion (for exit-status comparisons). */
+export async function runToExit(options: AppOptions): Promise<{ exit: Exit; stdout: string; stderr: string }> {
+  const app = await startApp({ ...options, waitForPort: options.waitForPort ?? false });
+  const exit = await app.exited;
+  return { exit, stdout: app.stdout(), stderr: app.stderr() };
+}
