@@ -75,7 +75,12 @@ export class EnvReader {
    * A comma list. Unknown members are dropped with one warning for the variable;
    * when nothing valid is left the fallback is used.
    */
-  list<T extends string>(name: VariableName, allowed: readonly T[] | undefined, fallback: readonly T[]): readonly T[] {
+  list<T extends string>(
+    name: VariableName,
+    allowed: readonly T[] | undefined,
+    fallback: readonly T[],
+    fallbackText?: string,
+  ): readonly T[] {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     // Names are case-insensitive; free-form members (paths) are kept as written.
@@ -88,7 +93,7 @@ export class EnvReader {
     if (unknown.length === 0 && known.length > 0) return known;
     const result = known.length > 0 ? known : fallback;
     const expected = allowed ? `unknown ${unknown.join(', ') || 'value'}; expected some of ${allowed.join(',')}` : 'expected a comma list';
-    return this.invalid(name, value, expected, result);
+    return this.invalid(name, value, expected, result, known.length > 0 ? undefined : fallbackText);
   }
 
   url(name: VariableName): string | undefined {
@@ -107,7 +112,8 @@ export class EnvReader {
   keyValues(name: VariableName): Readonly<Record<string, string>> {
     const value = this.raw(name);
     if (value === undefined) return {};
-    const out: Record<string, string> = {};
+    // Entries, not assignment: a key named __proto__ must be kept like any other, not swallowed by the setter.
+    const entries: Array<[string, string]> = [];
     const bad: string[] = [];
     for (const entry of value.split(',')) {
       if (entry.trim() === '') continue;
@@ -118,8 +124,9 @@ export class EnvReader {
         bad.push(entry);
         continue;
       }
-      out[key] = decoded;
+      entries.push([key, decoded]);
     }
+    const out: Record<string, string> = Object.fromEntries(entries);
     if (bad.length > 0) {
       const kept = Object.keys(out);
       this.invalid(

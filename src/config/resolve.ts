@@ -109,7 +109,7 @@ export function resolveConfig(env: Env): Resolution {
 
   const detectors = r.list('OTEL_NODE_RESOURCE_DETECTORS', [...LOCAL_DETECTORS, ...CLOUD_DETECTORS, 'all', 'none'], LOCAL_DETECTORS);
   // An enabled list with nothing valid in it falls back to the defaults, not to "nothing".
-  const enabledList = r.list('OTEL_NODE_ENABLED_INSTRUMENTATIONS', INSTRUMENTATION_NAMES, []);
+  const enabledList = r.list('OTEL_NODE_ENABLED_INSTRUMENTATIONS', INSTRUMENTATION_NAMES, [], 'the default');
   const otlpDefaults = otlpGeneral(r);
 
   const config: ResolvedConfig = {

@@ -1,6 +1,7 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { setGlobalErrorHandler, loggingErrorHandler } from '@opentelemetry/core';
 import type { LogLevel } from '../config/resolve';
+import { VARIABLES } from '../config/variables';
 import { describeError, type Logger, type Severity } from './logger';
 import { RateLimiter } from './rate-limit';
 
@@ -32,6 +33,8 @@ export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INT
     (severity: Severity) =>
     (message: string, ...args: unknown[]) => {
       const text = args.length > 0 ? `${message} ${args.map(describeError).join(' ')}` : message;
+      // The SDK packages re-read some variables themselves; our config already reported those once.
+      if ((severity === 'error' || severity === 'warn') && namesOurVariable(text)) return logger.debug(text);
       if (severity === 'error' || severity === 'warn') limited(severity, text);
       else logger.log(severity, text);
     };
@@ -52,6 +55,10 @@ export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INT
     diag.disable();
     setGlobalErrorHandler(loggingErrorHandler());
   };
+}
+
+function namesOurVariable(text: string): boolean {
+  return (text.match(/\b[A-Z][A-Z0-9_]{3,}\b/g) ?? []).some((word) => Object.hasOwn(VARIABLES, word));
 }
 
 /** Messages differing only in numbers (ports, counts, ids) are one kind. */

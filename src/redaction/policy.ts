@@ -42,6 +42,8 @@ export function redactUrl(value: string): string {
   } catch {
     return REDACTED;
   }
+  // `user:pw@host` without a scheme parses as scheme "user:" and an opaque path holding the password.
+  if (url.host === '') return REDACTED;
   if (url.username) url.username = 'REDACTED';
   if (url.password) url.password = 'REDACTED';
   for (const key of [...url.searchParams.keys()]) {

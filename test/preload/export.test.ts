@@ -49,6 +49,7 @@ describe('OTLP export', () => {
         const log = await sink.waitFor(() => sink.logs.find((l) => l.resource['service.name'] === service));
         assert.equal(log.encoding, encoding);
         assert.equal(log.traceId, span.traceId, 'the log record carries the trace id of the request that wrote it');
+        assert.match(app.stdout(), new RegExp(`"trace_id":"${span.traceId}"`), 'and so does the line pino wrote');
         const request = sink.requests.find((r) => r.path === '/v1/traces' && r.headers['content-encoding'] === (compression === 'gzip' ? 'gzip' : undefined));
         assert.ok(request, 'content-encoding as configured');
       } finally {
