@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sinkEnv, startApp } from '../support/app';
+import { startOtlpGrpcSink } from '../support/otlp-grpc-sink';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 
 describe('OTLP export', () => {
@@ -99,6 +100,35 @@ describe('OTLP export', () => {
     } finally {
       await sink.setMode('ok');
       app.kill();
+    }
+  });
+});
+
+describe('OTLP export over gRPC', () => {
+  it('exports traces and metrics over grpc, headers as metadata', async () => {
+    const sink = await startOtlpGrpcSink();
+    const app = await startApp({
+      fixture: 'express-app.js',
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=grpc-acme',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_METRIC_EXPORT_INTERVAL: '200',
+        OTEL_SERVICE_NAME: 'wire-grpc',
+      },
+    });
+    try {
+      assert.equal((await app.get('/api/users/3')).status, 200);
+      const span = await sink.waitFor(() => sink.spans.find((s) => s.kind === 2));
+      assert.equal(span.attributes['http.route'], '/api/users/:id');
+      assert.equal(span.resource['service.name'], 'wire-grpc');
+      await sink.waitFor(() => sink.metrics.find((m) => m.name === 'http.server.request.duration'));
+      assert.ok(sink.metadata.some((m) => m.get('x-tenant')[0] === 'grpc-acme'));
+    } finally {
+      app.kill();
+      await sink.close();
     }
   });
 });

@@ -103,6 +103,25 @@ describe('start', () => {
     }
   });
 
+  it('a failure inside start is one error line, and the app runs uninstrumented', async () => {
+    const app = await startApp({
+      fixture: 'express-app.js',
+      preload: 'none',
+      nodeArgs: ['--require', join(REPO, 'test', 'fixtures', 'poison-otel-api.js'), '--require', join(REPO, 'register.js')],
+      env: sinkEnv(sink, { OTEL_SERVICE_NAME: 'poisoned' }),
+    });
+    try {
+      assert.deepEqual(await (await app.get('/api/users/8')).json(), { id: '8' });
+      const errors = app.logLines().filter((l) => l.level === 'error');
+      assert.equal(errors.length, 1, app.stderr());
+      assert.match(String(errors[0]!.message), /failed to start: poisoned OpenTelemetry global; the app runs uninstrumented/);
+      assert.equal(startLines(app.logLines()).length, 0);
+      assert.doesNotMatch(app.stderr(), /\n\s+at /, 'no stack trace');
+    } finally {
+      app.kill();
+    }
+  });
+
   it('worker threads do not start a second SDK', async () => {
     const app = await startApp({ fixture: 'worker-app.js', env: sinkEnv(sink, { OTEL_SERVICE_NAME: 'workers' }) });
     try {

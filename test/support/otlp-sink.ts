@@ -326,7 +326,7 @@ async function decompress(body: Buffer, contentEncoding: string): Promise<Buffer
   throw new RequestError(415, `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}`);
 }
 
-interface Batch {
+export interface Batch {
   spans: SinkSpan[];
   metrics: SinkMetric[];
   logs: SinkLog[];
@@ -336,7 +336,7 @@ interface Batch {
  * Everything is normalised before anything is recorded, so a request that
  * fails halfway leaves no partial data behind.
  */
-function parseRequest(message: OtlpMessageName, encoding: SinkEncoding, bytes: Buffer): Batch {
+export function parseRequest(message: OtlpMessageName, encoding: SinkEncoding, bytes: Buffer): Batch {
   const request: unknown =
     encoding === 'json' ? JSON.parse(bytes.toString('utf8')) : decodeMessage(OTLP_SCHEMAS, message, bytes);
   const batch: Batch = { spans: [], metrics: [], logs: [] };
