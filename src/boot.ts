@@ -4,6 +4,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from './config/resolve';
 import { summarizeConfig } from './config/summary';
 import { registerEsmHook } from './esm/hook';
+import { startHealthServer } from './health/server';
 import { esmTargets, loadInstrumentations, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
@@ -12,7 +13,16 @@ import { installSignalHandlers } from './lifecycle/signals';
 import { installDiag } from './logging/diag';
 import { describeError, type Logger } from './logging/logger';
 import { createLoggerProvider } from './logs/provider';
+import { AiLedger } from './metrics/ai-ledger';
+import { setMetricsState } from './metrics/api';
+import { registerCatalog, type CatalogMetrics } from './metrics/catalog-metrics';
+import { installHttpServerMetrics } from './metrics/http-server';
+import { RegistryProducer } from './metrics/otlp-producer';
+import { PgPoolGauge } from './metrics/pg-pool';
 import { createMeterProvider, createPushReaders } from './metrics/provider';
+import { Registry } from './metrics/registry';
+import { installRuntimeMetrics } from './metrics/runtime';
+import { MetricsSpanProcessor } from './metrics/spans';
 import { appInfo } from './modules';
 import { buildResource } from './resource';
 import { createPropagator } from './tracing/propagators';
@@ -33,6 +43,25 @@ export interface Running {
 
 const LOGGING_INSTRUMENTATIONS = ['winston', 'pino', 'bunyan'];
 
+interface MetricsPipeline {
+  readonly registry: Registry;
+  readonly catalog: CatalogMetrics;
+  readonly ai: AiLedger;
+}
+
+/** The catalog and runtime metrics, recorded in-process; undefined with OTEL_METRICS_EXPORTER=none. */
+function startMetrics(config: ResolvedConfig, logger: Logger, undo: Array<() => unknown>): MetricsPipeline | undefined {
+  if (config.metrics.exporters.length === 0) return undefined;
+  const registry = new Registry(config.metrics.cardinalityLimit);
+  const catalog = registerCatalog(registry, config.metrics.prefix);
+  undo.push(installRuntimeMetrics(registry));
+  undo.push(installHttpServerMetrics(catalog));
+  const ai = new AiLedger();
+  setMetricsState({ metrics: catalog, ai, debug: (m) => logger.debug(m) });
+  undo.push(() => setMetricsState(undefined));
+  return { registry, catalog, ai };
+}
+
 /**
  * Builds the SDK. `undo` collects what was installed so that a failure halfway, or
  * `shutdown()`, takes it down in reverse order.
@@ -50,33 +79,62 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   propagation.setGlobalPropagator(createPropagator(config.propagators));
   undo.push(() => propagation.disable());
 
+  const pipeline = startMetrics(config, logger, undo);
+  const plan = planInstrumentations(config.instrumentations, app, {
+    traces: config.traces.exporters.length > 0,
+    metrics: pipeline !== undefined,
+    logs: config.logs.exporters.length > 0,
+  });
+
   const activity = new Activity();
-  const tracerProvider = createTracerProvider(config, resource, [activity]);
+  const tracerProvider = createTracerProvider(config, resource, {
+    processors: [activity],
+    metrics: pipeline ? new MetricsSpanProcessor(pipeline.catalog, pipeline.ai) : undefined,
+  });
   if (tracerProvider) {
     trace.setGlobalTracerProvider(tracerProvider);
-    undo.push(() => tracerProvider.shutdown(), () => trace.disable());
+    undo.push(
+      () => tracerProvider.shutdown(),
+      () => trace.disable(),
+    );
   }
 
-  const meterProvider = createMeterProvider(resource, createPushReaders(config));
+  const producers = pipeline ? [new RegistryProducer(pipeline.registry)] : [];
+  const meterProvider = createMeterProvider(resource, createPushReaders(config, producers));
   if (meterProvider) {
     metrics.setGlobalMeterProvider(meterProvider);
-    undo.push(() => meterProvider.shutdown(), () => metrics.disable());
+    undo.push(
+      () => meterProvider.shutdown(),
+      () => metrics.disable(),
+    );
   }
 
-  const plan = planInstrumentations(config.instrumentations, app);
   const loggerProvider = plan.load.some((n) => LOGGING_INSTRUMENTATIONS.includes(n))
     ? createLoggerProvider(config, resource)
     : undefined;
   if (loggerProvider) {
     const { logs } = require('@opentelemetry/api-logs') as typeof import('@opentelemetry/api-logs');
     logs.setGlobalLoggerProvider(loggerProvider);
-    undo.push(() => loggerProvider.shutdown(), () => logs.disable());
+    undo.push(
+      () => loggerProvider.shutdown(),
+      () => logs.disable(),
+    );
   }
 
   // The loader hook must be in place before the app's first import, which follows this call.
   const esm = (options.esm ?? app.esmEntry) && registerEsmHook(esmTargets(plan.load), logger);
   const instrumentations: Instrumentation[] = loadInstrumentations(plan.load, { config, sendLogs: !!loggerProvider }, logger);
+  if (pipeline && plan.load.includes('pg')) {
+    const pools = new PgPoolGauge();
+    pools.report(pipeline.registry, pipeline.catalog);
+    instrumentations.push(pools);
+  }
   undo.push(() => instrumentations.forEach((i) => i.disable()));
+
+  if (pipeline && config.metrics.exporters.includes('prometheus')) {
+    const server = startHealthServer({ ...config.health, registry: pipeline.registry, logger });
+    undo.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  }
 
   const flushTasks = [tracerProvider, meterProvider, loggerProvider]
     .filter((p) => p !== undefined)
@@ -85,7 +143,11 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
 
   undo.push(
     installSignalHandlers({ onSignal: () => {}, flush, logger }),
-    installCrashHandler({ flush: () => flush(true), logger }),
+    installCrashHandler({
+      flush: () => flush(true),
+      logger,
+      onCrash: (err) => pipeline?.catalog.errors.inc([errorName(err), 'fatal']),
+    }),
     installBeforeExitFlush(activity, () => flush()),
   );
 
@@ -111,6 +173,11 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
       return stopping;
     },
   };
+}
+
+function errorName(err: unknown): string {
+  const name = err instanceof Error ? err.name : undefined;
+  return typeof name === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(name) ? name : 'UncaughtException';
 }
 
 /** Reverse order; each step isolated so one failure does not leave the rest installed. */

@@ -1,2 +1,15 @@
 export { start, shutdown, type Handle, type StartOptions } from './start';
 export { resolveConfig, type ResolvedConfig } from './config/resolve';
+export {
+  trackChatMessage,
+  trackAIRequest,
+  recordError,
+  setActiveSessions,
+  sessionStarted,
+  sessionEnded,
+  recordProductRecommendation,
+  recordUserFeedback,
+  recordRateLimitHit,
+  recordValidationError,
+  metrics,
+} from './metrics/api';

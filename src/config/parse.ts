@@ -34,6 +34,12 @@ export class EnvReader {
     return this.raw(name);
   }
 
+  matching(name: VariableName, pattern: RegExp, expected: string, fallback: string): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    return pattern.test(value) ? value : this.invalid(name, value, expected, fallback);
+  }
+
   boolean(name: VariableName, fallback: boolean): boolean {
     const value = this.raw(name);
     if (value === undefined) return fallback;

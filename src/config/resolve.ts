@@ -82,6 +82,8 @@ export interface ResolvedConfig {
     readonly otlp: OtlpConfig;
     readonly exportIntervalMs: number;
     readonly exportTimeoutMs: number;
+    readonly prefix: string;
+    readonly cardinalityLimit: number;
   };
   readonly logs: {
     readonly exporters: readonly LogExporterName[];
@@ -145,6 +147,8 @@ export function resolveConfig(env: Env): Resolution {
       otlp: otlp(r, 'metrics', otlpDefaults),
       exportIntervalMs: r.integer('OTEL_METRIC_EXPORT_INTERVAL', 60000, { min: 100, max: MAX_MS }),
       exportTimeoutMs: r.integer('OTEL_METRIC_EXPORT_TIMEOUT', 30000, { min: 1, max: MAX_MS }),
+      prefix: r.matching('INNATURAL_METRICS_PREFIX', /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name prefix', 'innatural_chatbot'),
+      cardinalityLimit: r.integer('INNATURAL_METRICS_CARDINALITY_LIMIT', 2000, { min: 1, max: 1_000_000 }),
     },
     logs: {
       exporters: withoutNone(r.list('OTEL_LOGS_EXPORTER', LOG_EXPORTERS, ['otlp'])),

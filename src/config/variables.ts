@@ -95,6 +95,8 @@ export const VARIABLES = {
   INNATURAL_SHUTDOWN_TIMEOUT_MS: { kind: 'integer', description: 'flush budget at SIGTERM/SIGINT/crash, ms' },
   INNATURAL_HEALTH_PORT: { kind: 'integer', description: 'port of the health and /metrics server' },
   INNATURAL_HEALTH_HOST: { kind: 'string', description: 'bind address of the health server' },
+  INNATURAL_METRICS_PREFIX: { kind: 'string', description: 'prefix of the catalog metric names (default innatural_chatbot)' },
+  INNATURAL_METRICS_CARDINALITY_LIMIT: { kind: 'integer', description: 'series cap per metric; above it one overflow series' },
   INNATURAL_TRACES_IGNORE_PATHS: {
     kind: 'list',
     description: 'extra incoming paths never traced, exact or ending in * for a prefix',

@@ -13,6 +13,12 @@ export interface CatalogEntry {
   /** Off unless named in OTEL_NODE_ENABLED_INSTRUMENTATIONS; the reason is in `offBecause`. */
   readonly offBecause?: string;
   /**
+   * What it is for when traces are not exported: 'metrics' (client spans our catalog
+   * metrics derive from) and 'logs' still load; 'tracing' ones (the default) do not,
+   * since all they would add is per-request cost.
+   */
+  readonly role?: 'metrics' | 'logs';
+  /**
    * Loaded only when the app's package.json names a target: ours (the gRPC exporter)
    * pulls it in too, and an installed copy alone would not mean the app uses it.
    */
@@ -23,25 +29,25 @@ const entry = (
   short: string,
   exportName: string,
   modules: readonly string[],
-  extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause' | 'onlyWhenDeclared'>> = {},
+  extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause' | 'onlyWhenDeclared' | 'role'>> = {},
 ): CatalogEntry => ({ pkg: `@opentelemetry/instrumentation-${short}`, exportName, modules, ...extra });
 
 export const CATALOG = {
   http: entry('http', 'HttpInstrumentation', [], { builtins: ['http', 'https'] }),
   express: entry('express', 'ExpressInstrumentation', ['express']),
-  pg: entry('pg', 'PgInstrumentation', ['pg', 'pg-pool']),
-  ioredis: entry('ioredis', 'IORedisInstrumentation', ['ioredis']),
-  redis: entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client']),
+  pg: entry('pg', 'PgInstrumentation', ['pg', 'pg-pool'], { role: 'metrics' }),
+  ioredis: entry('ioredis', 'IORedisInstrumentation', ['ioredis'], { role: 'metrics' }),
+  redis: entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client'], { role: 'metrics' }),
   undici: entry('undici', 'UndiciInstrumentation', [], { builtins: [] }),
-  openai: entry('openai', 'OpenAIInstrumentation', ['openai']),
-  winston: entry('winston', 'WinstonInstrumentation', ['winston']),
-  pino: entry('pino', 'PinoInstrumentation', ['pino']),
+  openai: entry('openai', 'OpenAIInstrumentation', ['openai'], { role: 'metrics' }),
+  winston: entry('winston', 'WinstonInstrumentation', ['winston'], { role: 'logs' }),
+  pino: entry('pino', 'PinoInstrumentation', ['pino'], { role: 'logs' }),
   amqplib: entry('amqplib', 'AmqplibInstrumentation', ['amqplib']),
   'aws-lambda': entry('aws-lambda', 'AwsLambdaInstrumentation', [], {
     offBecause: 'only meaningful inside AWS Lambda',
   }),
   'aws-sdk': entry('aws-sdk', 'AwsInstrumentation', ['aws-sdk', '@smithy/smithy-client', '@aws-sdk/smithy-client']),
-  bunyan: entry('bunyan', 'BunyanInstrumentation', ['bunyan']),
+  bunyan: entry('bunyan', 'BunyanInstrumentation', ['bunyan'], { role: 'logs' }),
   'cassandra-driver': entry('cassandra-driver', 'CassandraDriverInstrumentation', ['cassandra-driver']),
   connect: entry('connect', 'ConnectInstrumentation', ['connect']),
   cucumber: entry('cucumber', 'CucumberInstrumentation', ['@cucumber/cucumber']),
@@ -56,6 +62,7 @@ export const CATALOG = {
   grpc: entry('grpc', 'GrpcInstrumentation', ['@grpc/grpc-js'], { onlyWhenDeclared: true }),
   hapi: entry('hapi', 'HapiInstrumentation', ['@hapi/hapi']),
   'host-metrics': entry('host-metrics', 'HostMetricsInstrumentation', [], {
+    role: 'metrics',
     offBecause: 'host metrics belong to the node exporter or collector',
   }),
   kafkajs: entry('kafkajs', 'KafkaJsInstrumentation', ['kafkajs']),
@@ -65,8 +72,8 @@ export const CATALOG = {
   memcached: entry('memcached', 'MemcachedInstrumentation', ['memcached']),
   mongodb: entry('mongodb', 'MongoDBInstrumentation', ['mongodb']),
   mongoose: entry('mongoose', 'MongooseInstrumentation', ['mongoose']),
-  mysql: entry('mysql', 'MySQLInstrumentation', ['mysql']),
-  mysql2: entry('mysql2', 'MySQL2Instrumentation', ['mysql2']),
+  mysql: entry('mysql', 'MySQLInstrumentation', ['mysql'], { role: 'metrics' }),
+  mysql2: entry('mysql2', 'MySQL2Instrumentation', ['mysql2'], { role: 'metrics' }),
   'nestjs-core': entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core']),
   net: entry('net', 'NetInstrumentation', [], {
     builtins: ['net'],
@@ -78,6 +85,7 @@ export const CATALOG = {
     offBecause: 'Express 5 runs on `router`: with the express instrumentation it would duplicate every handler span',
   }),
   'runtime-node': entry('runtime-node', 'RuntimeNodeInstrumentation', [], {
+    role: 'metrics',
     offBecause: 'runtime metrics come from our own collector under prom-client names',
   }),
   'socket.io': entry('socket.io', 'SocketIoInstrumentation', ['socket.io']),

@@ -5,6 +5,12 @@ import { isInstalled, requireBundled, type AppInfo } from '../modules';
 import { createIncomingFilter } from '../tracing/ignore';
 import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from './catalog';
 
+export interface ActiveSignals {
+  readonly traces: boolean;
+  readonly metrics: boolean;
+  readonly logs: boolean;
+}
+
 export interface Plan {
   readonly load: readonly InstrumentationName[];
   /** Enabled, but their target package is not installed where the app runs. */
@@ -15,11 +21,14 @@ export interface Plan {
 export function planInstrumentations(
   config: ResolvedConfig['instrumentations'],
   app: Pick<AppInfo, 'searchDirs' | 'declared'>,
+  active: ActiveSignals,
   installed: (name: string, dirs: readonly string[]) => boolean = isInstalled,
 ): Plan {
+  const useful = (entry: CatalogEntry) =>
+    active.traces || (entry.role === 'metrics' && active.metrics) || (entry.role === 'logs' && active.logs);
   const enabled = INSTRUMENTATION_NAMES.filter((name) =>
     config.enabled ? config.enabled.includes(name) : !('offBecause' in CATALOG[name]),
-  ).filter((name) => !config.disabled.includes(name));
+  ).filter((name) => !config.disabled.includes(name) && useful(CATALOG[name]));
   const load: InstrumentationName[] = [];
   const absent: InstrumentationName[] = [];
   for (const name of enabled) {
@@ -53,6 +62,9 @@ function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
     case 'pg':
       // Parameter values are user data; the query text (placeholders only) is enough to debug.
       return { enhancedDatabaseReporting: false };
+    case 'ioredis':
+      // Commands outside a request still count in redis_operations_total, as node-redis's do.
+      return { requireParentSpan: false };
     default:
       return {};
   }

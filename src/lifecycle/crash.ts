@@ -3,6 +3,8 @@ import type { Logger } from '../logging/logger';
 export interface CrashOptions {
   readonly flush: () => Promise<void>;
   readonly logger: Logger;
+  /** Counted before the flush so the error reaches the exporters with it. */
+  readonly onCrash?: (err: unknown) => void;
 }
 
 /**
@@ -11,9 +13,14 @@ export interface CrashOptions {
  * when the app has no listener of its own we take ours off after the flush and throw
  * the same value again: Node then prints it and exits with status 1, as without us.
  */
-export function installCrashHandler({ flush, logger }: CrashOptions): () => void {
+export function installCrashHandler({ flush, logger, onCrash }: CrashOptions): () => void {
   let crashing = false;
   const handler = (err: unknown) => {
+    try {
+      onCrash?.(err);
+    } catch {
+      // counting must never stand between the app and its crash
+    }
     const appHandles = process.listenerCount('uncaughtException') > 1;
     if (appHandles) {
       void flush();

@@ -3,6 +3,7 @@ import {
   ConsoleMetricExporter,
   MeterProvider,
   PeriodicExportingMetricReader,
+  type MetricProducer,
   type MetricReader,
   type PushMetricExporter,
 } from '@opentelemetry/sdk-metrics';
@@ -10,7 +11,7 @@ import type { ResolvedConfig } from '../config/resolve';
 import { createOtlpExporter } from '../export/otlp';
 
 /** Push readers (OTLP, console). The Prometheus pull side is served by our own server. */
-export function createPushReaders(config: ResolvedConfig): MetricReader[] {
+export function createPushReaders(config: ResolvedConfig, producers: readonly MetricProducer[] = []): MetricReader[] {
   const { metrics } = config;
   const readers: MetricReader[] = [];
   for (const name of metrics.exporters) {
@@ -22,6 +23,7 @@ export function createPushReaders(config: ResolvedConfig): MetricReader[] {
         exporter,
         exportIntervalMillis: metrics.exportIntervalMs,
         exportTimeoutMillis: Math.min(metrics.exportTimeoutMs, metrics.exportIntervalMs),
+        metricProducers: [...producers],
       }),
     );
   }

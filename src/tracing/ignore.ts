@@ -10,9 +10,12 @@ export function markOwnServer(server: object): void {
   ownServers.add(server);
 }
 
-export function isOwnRequest(req: IncomingMessage): boolean {
-  const server = (req.socket as { server?: object } | undefined)?.server;
+export function isOwnServer(server: object | undefined): boolean {
   return server !== undefined && ownServers.has(server);
+}
+
+export function isOwnRequest(req: IncomingMessage): boolean {
+  return isOwnServer((req.socket as { server?: object } | undefined)?.server);
 }
 
 /** `/internal/*` is a prefix, anything else an exact path; the query string never counts. */

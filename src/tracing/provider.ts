@@ -1,5 +1,6 @@
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import {
+  AlwaysOffSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
   ConsoleSpanExporter,
@@ -8,7 +9,8 @@ import {
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedConfig, TraceExporterName } from '../config/resolve';
 import { createOtlpExporter } from '../export/otlp';
-import { createSampler } from './sampler';
+import { feedsMetrics } from '../metrics/spans';
+import { createSampler, RecordForMetrics } from './sampler';
 
 function processorFor(name: TraceExporterName, traces: ResolvedConfig['traces']): SpanProcessor {
   if (name === 'console') return new SimpleSpanProcessor(new ConsoleSpanExporter());
@@ -21,17 +23,29 @@ function processorFor(name: TraceExporterName, traces: ResolvedConfig['traces'])
   });
 }
 
-/** undefined when no trace exporter is configured: then spans are never recorded, only context propagates. */
+export interface TracerOptions {
+  /** Always called at span end (activity tracking). */
+  readonly processors: readonly SpanProcessor[];
+  /** Derives metrics from client spans; its presence makes those spans recorded whatever the sampler says. */
+  readonly metrics?: SpanProcessor;
+}
+
+/**
+ * undefined when there is nothing to export and no metric to derive: then spans are
+ * never created, only context propagates.
+ */
 export function createTracerProvider(
   config: ResolvedConfig,
   resource: Resource,
-  extraProcessors: readonly SpanProcessor[] = [],
+  options: TracerOptions,
 ): BasicTracerProvider | undefined {
   const { traces } = config;
-  if (traces.exporters.length === 0) return undefined;
+  if (traces.exporters.length === 0 && !options.metrics) return undefined;
+  const configured = traces.exporters.length > 0 ? createSampler(traces.sampler, traces.samplerRatio) : new AlwaysOffSampler();
+  const extraProcessors = options.metrics ? [...options.processors, options.metrics] : options.processors;
   return new BasicTracerProvider({
     resource,
-    sampler: createSampler(traces.sampler, traces.samplerRatio),
+    sampler: options.metrics ? new RecordForMetrics(configured, feedsMetrics) : configured,
     spanLimits: {
       attributeValueLengthLimit: traces.limits.attributeValueLengthLimit,
       attributeCountLimit: traces.limits.attributeCountLimit,

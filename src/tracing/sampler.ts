@@ -1,5 +1,8 @@
+import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import {
   AlwaysOffSampler,
+  SamplingDecision,
+  type SamplingResult,
   AlwaysOnSampler,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
@@ -21,5 +24,27 @@ export function createSampler(name: SamplerName, ratio: number): Sampler {
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio':
       return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+/**
+ * Counting must not depend on sampling: spans that metrics are derived from are at
+ * least recorded (seen by span processors) even when the trace is dropped. They keep
+ * the unsampled flag, so nothing more is exported or propagated than before.
+ */
+export class RecordForMetrics implements Sampler {
+  constructor(
+    private readonly inner: Sampler,
+    private readonly feedsMetrics: (kind: SpanKind, attributes: Attributes | undefined) => boolean,
+  ) {}
+
+  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
+    const result = this.inner.shouldSample(context, traceId, name, kind, attributes, links);
+    if (result.decision !== SamplingDecision.NOT_RECORD || !this.feedsMetrics(kind, attributes)) return result;
+    return { ...result, decision: SamplingDecision.RECORD };
+  }
+
+  toString(): string {
+    return `RecordForMetrics{${this.inner.toString()}}`;
   }
 }

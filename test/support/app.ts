@@ -117,6 +117,17 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   };
 }
 
+/** The health server's port, from its "listening" log line (tests run it on port 0). */
+export async function healthUrl(app: RunningApp, timeoutMs = 5000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = app.logLines().find((l) => l.message === 'Health server listening');
+    if (line) return `http://127.0.0.1:${String(line.port)}`;
+    if (Date.now() > deadline) throw new Error(`no health server line\n${app.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export function parseLogLines(text: string): Array<Record<string, unknown>> {
   const lines: Array<Record<string, unknown>> = [];
   for (const line of text.split('\n')) {

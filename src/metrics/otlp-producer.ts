@@ -1,0 +1,68 @@
+import { ValueType, type HrTime } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type MetricData,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+import type { Family, Registry, Series } from './registry';
+
+const SCOPE = { name: '@innatural/otel' };
+
+function attributes(family: Family, series: Series): Record<string, string> {
+  const out: Record<string, string> = {};
+  family.spec.labels.forEach((key, i) => (out[key] = series.labels[i] ?? ''));
+  return out;
+}
+
+function toMetricData(family: Family, now: HrTime): MetricData {
+  const { spec } = family;
+  const descriptor = { name: spec.name, description: spec.help, unit: spec.unit ?? '', valueType: ValueType.DOUBLE };
+  const series = family.all();
+  const point = <T>(s: Series, value: T) => ({
+    startTime: millisToHrTime(s.startTimeMs),
+    endTime: now,
+    attributes: attributes(family, s),
+    value,
+  });
+  if (spec.type === 'histogram') {
+    return {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: series.map((s) =>
+        point(s, { buckets: { boundaries: [...spec.buckets!], counts: [...s.counts!] }, sum: s.sum, count: s.count }),
+      ),
+    };
+  }
+  if (spec.type === 'counter') {
+    return {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints: series.map((s) => point(s, s.value)),
+    };
+  }
+  return {
+    descriptor,
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.GAUGE,
+    dataPoints: series.map((s) => point(s, s.value)),
+  };
+}
+
+/** Our registry as one more source of a MetricReader: the same names over OTLP as on /metrics. */
+export class RegistryProducer implements MetricProducer {
+  constructor(private readonly registry: Registry) {}
+
+  async collect(): Promise<CollectionResult> {
+    const families = await this.registry.collect();
+    const now = millisToHrTime(Date.now());
+    const metrics = families.filter((f) => f.size > 0).map((f) => toMetricData(f, now));
+    return { resourceMetrics: { resource: emptyResource(), scopeMetrics: [{ scope: SCOPE, metrics }] }, errors: [] };
+  }
+}

@@ -1,0 +1,30 @@
+import type { IncomingMessage } from 'node:http';
+
+/** Every request that matched no route shares this label value, so raw paths never become series. */
+export const UNMATCHED = 'unmatched';
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+/** As the HTTP semantic conventions ask: anything else is `_OTHER`, or a method fuzzer mints series. */
+export function methodLabel(method: string | undefined): string {
+  return method !== undefined && KNOWN_METHODS.has(method) ? method : '_OTHER';
+}
+
+interface ExpressRequest extends IncomingMessage {
+  route?: { path?: unknown };
+  baseUrl?: unknown;
+}
+
+/**
+ * The matched route template, read once when the response ends: Express leaves the
+ * matched Route on `req.route` and the mount path on `req.baseUrl`. Reading it here
+ * costs nothing per middleware layer, unlike wrapping every layer to track it.
+ */
+export function routeLabel(req: IncomingMessage): string {
+  const { route, baseUrl } = req as ExpressRequest;
+  if (!route || route.path === undefined) return UNMATCHED;
+  const path = typeof route.path === 'string' ? route.path : String(route.path);
+  const base = typeof baseUrl === 'string' ? baseUrl : '';
+  if (base === '') return path;
+  return path === '/' ? base : base + path;
+}
