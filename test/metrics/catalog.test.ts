@@ -47,6 +47,7 @@ describe('the metric catalog on /metrics', () => {
     await expect(post('/api/local-ai', { ok: true }), 200);
     await expect(app.get('/api/db'), 200);
     await expect(app.get('/api/cache'), 200);
+    await expect(app.get('/api/mysql'), 200);
     await expect(post('/api/feedback', { type: 'positive' }), 200);
     await expect(app.get('/api/products/recommendations?category=hair'), 200);
     await expect(app.get('/api/limited'), 429);
@@ -137,6 +138,7 @@ describe('the metric catalog on /metrics', () => {
   it('counts pg queries by operation, pool connections by state, Redis operations by status', () => {
     assert.equal(m.value(`${P}_db_query_duration_seconds_count`, { operation: 'SELECT', db_system: 'postgresql' }), 2);
     assert.ok(m.value(`${P}_db_query_duration_seconds_bucket`, { operation: 'SELECT', db_system: 'postgresql', le: '0.01' }) <= 1, 'pg_sleep(0.02) is slower than 10 ms');
+    assert.equal(m.value(`${P}_db_query_duration_seconds_count`, { operation: 'SELECT', db_system: 'mysql' }), 1, 'mysql2 on the local MariaDB');
     const idle = m.value(`${P}_db_connections`, { state: 'idle' });
     const used = m.value(`${P}_db_connections`, { state: 'used' });
     assert.equal(idle + used, 1, 'one pooled connection');

@@ -27,7 +27,9 @@ describe('malformed environment', () => {
       }
       assert.equal(lines.filter((l) => l.message === '@innatural/otel started').length, 1, 'started despite all of it');
       assert.doesNotMatch(app.stderr(), /\n\s+at .+:\d+:\d+\)?\n/, 'no stack trace');
-      assert.equal(lines.filter((l) => l.level === 'error').length, 0, JSON.stringify(lines.filter((l) => l.level === 'error')));
+      // The malformed INNATURAL_HEALTH_PORT falls back to 9464, which another process on this machine may hold.
+      const errors = lines.filter((l) => l.level === 'error' && !/^Health server cannot listen/.test(String(l.message)));
+      assert.deepEqual(errors, []);
     } finally {
       app.kill();
     }

@@ -1,0 +1,54 @@
+import { CATALOG, DEFAULT_PREFIX, catalogSpec, type CatalogKey } from './catalog';
+
+const SOURCES: Record<CatalogKey, string> = {
+  httpRequestDuration: 'every request the app’s HTTP servers answer (Node diagnostics channels)',
+  httpRequests: 'same',
+  activeSessions: '`setActiveSessions(n)`, `sessionStarted()`, `sessionEnded()`',
+  messages: '`trackChatMessage(role, language)`',
+  aiRequestDuration: 'openai client calls (gen_ai spans) and `trackAIRequest(...)` for other providers',
+  aiTokens: 'same, from the response usage',
+  dbQueryDuration: 'pg and mysql2 client calls (db spans)',
+  dbConnections: 'pg pools, sampled at each scrape',
+  redisOperations: 'ioredis and node-redis commands (db spans)',
+  errors: '5xx responses, uncaught exceptions (`fatal`), `recordError(type, severity)`',
+  productRecommendations: '`recordProductRecommendation(category)`',
+  userFeedback: '`recordUserFeedback(type)`',
+  rateLimitHits: 'every 429 response, and `recordRateLimitHit(route)`',
+  validationErrors: '`recordValidationError(route)`',
+};
+
+/** docs/metrics.md, generated from the catalog so the two cannot drift (a test compares them). */
+export function renderMetricsDoc(): string {
+  const rows = (Object.keys(CATALOG) as CatalogKey[]).map((key) => {
+    const spec = catalogSpec(key, DEFAULT_PREFIX);
+    const type = spec.buckets ? `histogram (${spec.buckets.join(', ')})` : spec.type;
+    const labels = spec.labels.length > 0 ? spec.labels.join(', ') : '—';
+    return `| \`${spec.name}\` | ${type} | ${labels} | ${SOURCES[key]} |`;
+  });
+  return [
+    '# Metrics',
+    '',
+    '<!-- Generated from src/metrics/catalog.ts by `npm run docs:metrics`; test/metrics/docs.test.ts fails when it drifts. -->',
+    '',
+    `Names use the prefix \`${DEFAULT_PREFIX}\` (\`INNATURAL_METRICS_PREFIX\` changes it). The same names go to`,
+    '`/metrics` and, with `OTEL_METRICS_EXPORTER=otlp`, over OTLP.',
+    '',
+    '| name | type (buckets, seconds) | labels | filled from |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+    '- `route` is the matched route template (`/api/users/:id`); requests that matched no route share `unmatched`.',
+    '  Methods outside the HTTP standard share `_OTHER`.',
+    '- Every metric is capped at `INNATURAL_METRICS_CARDINALITY_LIMIT` series (default 2000); above it, new label',
+    '  sets go to one series whose labels are all `_overflow`.',
+    '- Counting does not depend on trace sampling: the client spans metrics come from are recorded even when the',
+    '  trace is dropped.',
+    '',
+    'Runtime metrics carry prom-client’s default names, unprefixed (`process_resident_memory_bytes`,',
+    '`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, `nodejs_gc_duration_seconds`, ...): the same set',
+    'as `collectDefaultMetrics()`, checked against prom-client by a test.',
+    '',
+  ].join('\n');
+}
+
+if (require.main === module) process.stdout.write(renderMetricsDoc());
