@@ -4,7 +4,11 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from './config/resolve';
 import { summarizeConfig } from './config/summary';
 import { registerEsmHook } from './esm/hook';
-import { startHealthServer } from './health/server';
+import { isHealthPath } from './health/routes';
+import { startHealth } from './health/start';
+import { installRequestTiming, type FinishListener } from './http/requests';
+import { installResponseTime } from './http/response-time';
+import { slowRequestListener } from './http/slow-requests';
 import { esmTargets, loadInstrumentations, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
@@ -16,7 +20,7 @@ import { createLoggerProvider } from './logs/provider';
 import { AiLedger } from './metrics/ai-ledger';
 import { setMetricsState } from './metrics/api';
 import { registerCatalog, type CatalogMetrics } from './metrics/catalog-metrics';
-import { installHttpServerMetrics } from './metrics/http-server';
+import { httpMetricsListener } from './metrics/http-server';
 import { RegistryProducer } from './metrics/otlp-producer';
 import { PgPoolGauge } from './metrics/pg-pool';
 import { createMeterProvider, createPushReaders } from './metrics/provider';
@@ -55,7 +59,6 @@ function startMetrics(config: ResolvedConfig, logger: Logger, undo: Array<() => 
   const registry = new Registry(config.metrics.cardinalityLimit);
   const catalog = registerCatalog(registry, config.metrics.prefix);
   undo.push(installRuntimeMetrics(registry));
-  undo.push(installHttpServerMetrics(catalog));
   const ai = new AiLedger();
   setMetricsState({ metrics: catalog, ai, debug: (m) => logger.debug(m) });
   undo.push(() => setMetricsState(undefined));
@@ -80,6 +83,12 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   undo.push(() => propagation.disable());
 
   const pipeline = startMetrics(config, logger, undo);
+  // With INNATURAL_APP_ROUTES our paths on the app's port are ours, not the app's traffic.
+  const notAppTraffic = config.health.appRoutes ? (req: { url?: string }) => isHealthPath(req.url) : () => false;
+  const finishListeners: FinishListener[] = [slowRequestListener(config.http.slowRequestMs, logger)];
+  if (pipeline) finishListeners.push(httpMetricsListener(pipeline.catalog));
+  undo.push(installRequestTiming(finishListeners, notAppTraffic));
+  undo.push(installResponseTime(config.http.responseTimeHeader));
   const plan = planInstrumentations(config.instrumentations, app, {
     traces: config.traces.exporters.length > 0,
     metrics: pipeline !== undefined,
@@ -131,10 +140,8 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   }
   undo.push(() => instrumentations.forEach((i) => i.disable()));
 
-  if (pipeline && config.metrics.exporters.includes('prometheus')) {
-    const server = startHealthServer({ ...config.health, registry: pipeline.registry, logger });
-    undo.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  }
+  const health = startHealth({ config, app, logger, registry: pipeline?.registry, catalog: pipeline?.catalog });
+  undo.push(health.stop);
 
   const flushTasks = [tracerProvider, meterProvider, loggerProvider]
     .filter((p) => p !== undefined)
@@ -142,7 +149,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const flush = (keepAlive = false) => flushWithin(flushTasks, config.shutdownTimeoutMs, keepAlive);
 
   undo.push(
-    installSignalHandlers({ onSignal: () => {}, flush, logger }),
+    installSignalHandlers({ onSignal: () => (health.shutdown.shuttingDown = true), flush, logger }),
     installCrashHandler({
       flush: () => flush(true),
       logger,

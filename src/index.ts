@@ -13,3 +13,4 @@ export {
   recordValidationError,
   metrics,
 } from './metrics/api';
+export { registerHealthCheck, type AppCheck } from './health/api';

@@ -12,7 +12,7 @@ export function requireBundled<T = unknown>(pkg: string): T {
     return require(pkg) as T;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    const metaRequire = createRequire(require.resolve('@opentelemetry/auto-instrumentations-node/package.json'));
+    const metaRequire = createRequire(require.resolve('@opentelemetry/auto-instrumentations-node'));
     return metaRequire(pkg) as T;
   }
 }

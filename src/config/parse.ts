@@ -102,16 +102,17 @@ export class EnvReader {
     return this.invalid(name, value, expected, result, known.length > 0 ? undefined : fallbackText);
   }
 
-  url(name: VariableName): string | undefined {
+  url(name: VariableName, schemes: readonly string[] = ['http', 'https']): string | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
     try {
       const url = new URL(value);
-      if ((url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return value;
+      if (schemes.includes(url.protocol.slice(0, -1)) && url.hostname !== '') return value;
     } catch {
       // reported below
     }
-    return this.invalid(name, value, 'expected an http(s) URL', undefined);
+    const expected = schemes.join() === 'http,https' ? 'an http(s) URL' : `a ${schemes.join(' or ')} URL`;
+    return this.invalid(name, value, `expected ${expected}`, undefined);
   }
 
   /** `k=v,k2=v2` with percent-encoded values (W3C baggage style, as OTEL_*_HEADERS and OTEL_RESOURCE_ATTRIBUTES use). */

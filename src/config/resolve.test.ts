@@ -46,7 +46,20 @@ describe('resolveConfig defaults', () => {
     assert.equal(DEFAULTS.disabled, false);
     assert.equal(DEFAULTS.logLevel, 'info');
     assert.equal(DEFAULTS.shutdownTimeoutMs, 5000);
-    assert.deepEqual(DEFAULTS.health, { port: 9464, host: '0.0.0.0' });
+    assert.deepEqual(DEFAULTS.health, {
+      port: 9464,
+      host: '0.0.0.0',
+      appRoutes: false,
+      metricsToken: undefined,
+      cacheMs: 30000,
+      checkTimeoutMs: 2000,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      ai: { keyVariable: 'OPENAI_API_KEY', keyPresent: false, required: false },
+    });
+    assert.deepEqual(DEFAULTS.http, { responseTimeHeader: 'X-Response-Time', slowRequestMs: 5000 });
+    assert.equal(DEFAULTS.metrics.prefix, 'innatural_chatbot');
+    assert.equal(DEFAULTS.metrics.cardinalityLimit, 2000);
     assert.equal(DEFAULTS.serviceName, undefined);
     assert.equal(DEFAULTS.environment, undefined);
     assert.equal(DEFAULTS.instrumentations.enabled, undefined);

@@ -94,6 +94,25 @@ export interface ResolvedConfig {
   readonly health: {
     readonly port: number;
     readonly host: string;
+    /** Also answer our paths on the app's own servers. */
+    readonly appRoutes: boolean;
+    readonly metricsToken: string | undefined;
+    readonly cacheMs: number;
+    readonly checkTimeoutMs: number;
+    readonly databaseUrl: string | undefined;
+    readonly redisUrl: string | undefined;
+    readonly ai: {
+      /** The variable that holds the key. */
+      readonly keyVariable: string;
+      readonly keyPresent: boolean;
+      /** Named explicitly: a missing key is a failure, not "not configured". */
+      readonly required: boolean;
+    };
+  };
+  readonly http: {
+    /** undefined: no response time header. */
+    readonly responseTimeHeader: string | undefined;
+    readonly slowRequestMs: number;
   };
 }
 
@@ -159,9 +178,43 @@ export function resolveConfig(env: Env): Resolution {
     health: {
       port: r.integer('INNATURAL_HEALTH_PORT', 9464, { min: 0, max: 65535 }),
       host: r.string('INNATURAL_HEALTH_HOST') ?? '0.0.0.0',
+      appRoutes: r.boolean('INNATURAL_APP_ROUTES', false),
+      metricsToken: r.string('INNATURAL_METRICS_TOKEN'),
+      cacheMs: r.integer('INNATURAL_HEALTH_CACHE_MS', 30000, { min: 0, max: MAX_MS }),
+      checkTimeoutMs: r.integer('INNATURAL_HEALTH_CHECK_TIMEOUT_MS', 2000, { min: 1, max: MAX_MS }),
+      databaseUrl: r.url('DATABASE_URL', ['postgres', 'postgresql']),
+      redisUrl: r.url('REDIS_URL', ['redis', 'rediss']),
+      ai: aiKey(r, env),
+    },
+    http: {
+      responseTimeHeader: responseTimeHeader(r),
+      slowRequestMs: r.integer('INNATURAL_SLOW_REQUEST_MS', 5000, { min: 0, max: MAX_MS }),
     },
   };
   return { config, warnings: r.warnings };
+}
+
+const OFF = ['false', 'off', 'none', '0'];
+
+function responseTimeHeader(r: EnvReader): string | undefined {
+  const name = r.matching(
+    'INNATURAL_RESPONSE_TIME_HEADER',
+    /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/,
+    'expected a header name, or false',
+    'X-Response-Time',
+  );
+  return OFF.includes(name.toLowerCase()) ? undefined : name;
+}
+
+/**
+ * The key variable's name comes from INNATURAL_HEALTH_AI_KEY_ENV: the one place a variable
+ * outside VARIABLES is read, and only for whether it is set.
+ */
+function aiKey(r: EnvReader, env: Env): ResolvedConfig['health']['ai'] {
+  const named = r.matching('INNATURAL_HEALTH_AI_KEY_ENV', /^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name', '');
+  const keyVariable = named === '' ? 'OPENAI_API_KEY' : named;
+  const value = keyVariable === 'OPENAI_API_KEY' ? r.string('OPENAI_API_KEY') : env[keyVariable]?.trim();
+  return { keyVariable, keyPresent: value !== undefined && value !== '', required: named !== '' };
 }
 
 function withoutNone<T extends string>(list: readonly T[]): Exclude<T, 'none'>[] {

@@ -1,5 +1,5 @@
 import type { OtlpConfig, ResolvedConfig } from './resolve';
-import { redactHeaderValues, redactUrl } from '../redaction/policy';
+import { REDACTED, redactHeaderValues, redactUrl } from '../redaction/policy';
 
 function otlp(config: OtlpConfig) {
   return {
@@ -30,6 +30,16 @@ export function summarizeConfig(config: ResolvedConfig) {
       exporters: config.logs.exporters,
       ...(config.logs.exporters.includes('otlp') ? { otlp: otlp(config.logs.otlp) } : {}),
     },
+    health: {
+      host: config.health.host,
+      port: config.health.port,
+      appRoutes: config.health.appRoutes,
+      metricsToken: config.health.metricsToken === undefined ? 'none' : REDACTED,
+      database: config.health.databaseUrl === undefined ? 'not configured' : redactUrl(config.health.databaseUrl),
+      redis: config.health.redisUrl === undefined ? 'not configured' : redactUrl(config.health.redisUrl),
+      aiKey: `${config.health.ai.keyVariable} ${config.health.ai.keyPresent ? 'set' : 'not set'}`,
+    },
+    http: { responseTimeHeader: config.http.responseTimeHeader ?? 'off', slowRequestMs: config.http.slowRequestMs },
     propagators: config.propagators,
     resourceDetectors: config.resourceDetectors,
     shutdownTimeoutMs: config.shutdownTimeoutMs,

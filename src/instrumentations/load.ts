@@ -2,6 +2,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from '../config/resolve';
 import { describeError, type Logger } from '../logging/logger';
 import { isInstalled, requireBundled, type AppInfo } from '../modules';
+import { HEALTH_PATHS } from '../health/routes';
 import { createIncomingFilter } from '../tracing/ignore';
 import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from './catalog';
 
@@ -54,7 +55,13 @@ export interface OptionsContext {
 function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
   switch (name) {
     case 'http':
-      return { ignoreIncomingRequestHook: createIncomingFilter(ctx.config.traces.ignorePaths) };
+      return {
+        ignoreIncomingRequestHook: createIncomingFilter([
+          ...ctx.config.traces.ignorePaths,
+          // Answered by us on the app's port, never by the app: not its traffic.
+          ...(ctx.config.health.appRoutes ? HEALTH_PATHS : []),
+        ]),
+      };
     case 'winston':
     case 'pino':
     case 'bunyan':

@@ -201,14 +201,16 @@ describe('api with state: bad arguments', () => {
         trackAIRequest(a, Date.now(), true);
       });
       assert.equal(value(metrics.messages, ['unknown', 'en']), 1);
-      assert.equal(value(metrics.errors, ['unknown', 'unknown']), 1);
+      // recordError(undefined, undefined) takes the default severity 'error'
+      const severity = arg === undefined ? 'error' : 'unknown';
+      assert.equal(value(metrics.errors, ['unknown', severity]), 1);
       assert.equal(value(metrics.productRecommendations, ['unknown']), 1);
       assert.equal(value(metrics.userFeedback, ['unknown']), 1);
       assert.equal(value(metrics.rateLimitHits, ['unknown']), 1);
       assert.equal(value(metrics.validationErrors, ['unknown']), 1);
       assert.equal(series(metrics.aiRequestDuration, ['unknown', 'success'])?.count, 1);
-      // one per bad label: role, error type, severity, category, feedback type, route x2, model
-      assert.equal(debug.length, 8, debug.join('\n'));
+      // one per bad label: role, error type, severity (unless defaulted), category, feedback type, route x2, model
+      assert.equal(debug.length, arg === undefined ? 7 : 8, debug.join('\n'));
       for (const line of debug) assert.match(line, /recorded as "unknown"/);
       assert.match(debug[0]!, /role/);
     });
@@ -233,13 +235,23 @@ describe('api with state: bad arguments', () => {
     assert.equal(metrics.userFeedback.size, 1);
   });
 
-  it('a null-prototype object as a token count or startTime does not throw', () => {
+  it('a null-prototype object as a token count is dropped, not thrown', () => {
     const { metrics } = setup();
-    const odd = Object.create(null) as never;
-    assert.doesNotThrow(() => trackAIRequest('m', Date.now(), true, odd, odd));
-    assert.doesNotThrow(() => trackAIRequest('m', odd, true));
-    assert.doesNotThrow(() => setActiveSessions(odd));
+    assert.doesNotThrow(() => trackAIRequest('m', Date.now(), true, Object.create(null) as never, 4));
     assert.equal(series(metrics.aiRequestDuration, ['m', 'success'])?.count, 1);
+    assert.equal(value(metrics.aiTokens, ['m', 'completion']), 4);
+  });
+
+  it('a null-prototype object as startTime drops the duration, not thrown', () => {
+    const { metrics } = setup();
+    assert.doesNotThrow(() => trackAIRequest('m', Object.create(null) as never, true, 3));
+    assert.equal(value(metrics.aiTokens, ['m', 'prompt']), 3);
+  });
+
+  it('a null-prototype object given to setActiveSessions is ignored, not thrown', () => {
+    const { metrics } = setup();
+    assert.doesNotThrow(() => setActiveSessions(Object.create(null) as never));
+    assert.equal(value(metrics.activeSessions, []), 0);
   });
 
   it('labels longer than 128 characters are truncated to 128', () => {

@@ -245,3 +245,12 @@ describe('Registry', () => {
     assert.equal(valueOf(g, ['ok']), 1);
   });
 });
+
+describe('Family keys', () => {
+  it('keeps label sets apart even when a value holds the key separator', () => {
+    const family = new Registry(10).family({ name: 'k_total', help: 'k', type: 'counter', labels: ['a', 'b'] });
+    family.inc(['x\u0001y', 'z']);
+    family.inc(['x', 'y\u0001z']);
+    assert.equal(family.size, 2);
+  });
+});

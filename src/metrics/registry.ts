@@ -77,7 +77,7 @@ export class Family {
   }
 
   private series(labels: readonly string[]): Series {
-    const key = labels.length === 0 ? '' : labels.length === 1 ? labels[0]! : labels.join(SEP);
+    const key = keyOf(labels);
     let s = this.byKey.get(key);
     if (s) return s;
     if (this.byKey.size >= this.limit) {
@@ -100,6 +100,14 @@ export class Family {
       startTimeMs: Date.now(),
     };
   }
+}
+
+function keyOf(labels: readonly string[]): string {
+  if (labels.length === 0) return '';
+  if (labels.length === 1) return labels[0]!;
+  const joined = labels.join(SEP);
+  // A value holding the separator would make two label sets share a key; those (rare) get an unambiguous one.
+  return joined.split(SEP).length === labels.length ? joined : `\u0002${JSON.stringify(labels)}`;
 }
 
 export type Collector = () => void | Promise<void>;

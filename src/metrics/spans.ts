@@ -54,13 +54,18 @@ export class MetricsSpanProcessor implements SpanProcessor {
     const system = attrs['db.system.name'] ?? attrs['db.system'];
     if (system === 'redis') {
       const op = attrs['db.operation.name'];
-      // Connection set-up spans carry no command: they are not operations.
-      if (typeof op === 'string' && op !== '') this.metrics.redisOperations.inc([op.toLowerCase(), failed ? 'error' : 'success']);
+      // Connection set-up spans carry no command: they are not operations. ioredis names
+      // pipelined and transaction commands "PIPELINE get" / "MULTI get": the command is the last word.
+      if (typeof op === 'string' && op.trim() !== '') {
+        this.metrics.redisOperations.inc([op.trim().split(/\s+/).pop()!.toLowerCase(), failed ? 'error' : 'success']);
+      }
       return;
     }
     if (typeof system === 'string') {
-      if (/connect/i.test(span.name)) return;
-      this.metrics.dbQueryDuration.observe([sqlOperation(attrs), system], seconds);
+      // Connection and pool spans carry neither query text nor operation: they are not queries.
+      const isQuery =
+        attrs['db.query.text'] !== undefined || attrs['db.statement'] !== undefined || attrs['db.operation.name'] !== undefined;
+      if (isQuery) this.metrics.dbQueryDuration.observe([sqlOperation(attrs), system], seconds);
       return;
     }
     if (attrs['gen_ai.operation.name'] !== undefined || attrs['gen_ai.system'] !== undefined || attrs['gen_ai.provider.name'] !== undefined) {

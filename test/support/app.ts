@@ -64,6 +64,8 @@ export function sinkEnv(sink: OtlpSink, extra: Record<string, string> = {}): Rec
     OTEL_BSP_SCHEDULE_DELAY: '50',
     OTEL_BLRP_SCHEDULE_DELAY: '50',
     OTEL_METRICS_EXPORTER: 'none',
+    INNATURAL_HEALTH_PORT: '0',
+    INNATURAL_HEALTH_HOST: '127.0.0.1',
     ...extra,
   };
 }

@@ -1,0 +1,125 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import { CONTENT_TYPE, serialize } from '../metrics/prometheus';
+import type { Registry } from '../metrics/registry';
+import type { HealthChecks } from './checks/registry';
+import type { ShutdownState } from './lifecycle';
+import { healthReport, overallStatus, type NotConfigured } from './report';
+import { metricsSummary } from './summary';
+import { systemReport, type CpuSampler } from './system';
+
+export interface HealthDeps {
+  readonly checks: HealthChecks;
+  readonly cpu: CpuSampler;
+  readonly shutdown: ShutdownState;
+  /** /metrics: present when the Prometheus exporter is on. */
+  readonly registry: Registry | undefined;
+  /** /api/metrics/summary: present when metrics are on. */
+  readonly catalog: CatalogMetrics | undefined;
+  readonly token: string | undefined;
+  readonly startedAtMs: number;
+  readonly version: string;
+  readonly environment: string;
+  readonly notConfigured: Readonly<Record<string, NotConfigured>>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, deps: HealthDeps) => Promise<void> | void;
+
+interface Route {
+  readonly handler: Handler;
+  /** Behind INNATURAL_METRICS_TOKEN; probes stay open. */
+  readonly protected: boolean;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res
+    .writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers })
+    .end(JSON.stringify(body));
+}
+
+const ROUTES: Readonly<Record<string, Route>> = {
+  '/api/health': {
+    protected: false,
+    handler: async (_req, res, deps) => {
+      const started = performance.now();
+      const outcomes = await deps.checks.results();
+      const report = healthReport({
+        outcomes,
+        system: systemReport(deps.cpu),
+        startedAtMs: deps.startedAtMs,
+        nowMs: Date.now(),
+        version: deps.version,
+        environment: deps.environment,
+        responseTimeMs: Math.round(performance.now() - started),
+        notConfigured: deps.notConfigured,
+      });
+      json(res, report.status === 'unhealthy' ? 503 : 200, report);
+    },
+  },
+  '/api/health/live': {
+    protected: false,
+    handler: (_req, res) => json(res, 200, { status: 'ok', timestamp: new Date().toISOString() }),
+  },
+  '/api/health/ready': {
+    protected: false,
+    handler: async (_req, res, deps) => {
+      const timestamp = () => new Date().toISOString();
+      if (deps.shutdown.shuttingDown) return json(res, 503, { status: 'not_ready', reason: 'shutting down', timestamp: timestamp() });
+      const outcomes = await deps.checks.results();
+      // Only critical checks decide readiness: a degraded cache must not pull the pod out of service.
+      if (overallStatus(outcomes) !== 'unhealthy') return json(res, 200, { status: 'ready', timestamp: timestamp() });
+      const failing = [...outcomes].filter(([, o]) => o.critical && o.result.status === 'unhealthy').map(([name]) => name);
+      json(res, 503, { status: 'not_ready', reason: `critical check failing: ${failing.join(', ')}`, failing, timestamp: timestamp() });
+    },
+  },
+  '/metrics': {
+    protected: true,
+    handler: async (_req, res, deps) => {
+      if (!deps.registry) return json(res, 404, { error: 'not found', message: 'the Prometheus exporter is off (OTEL_METRICS_EXPORTER)' });
+      const body = serialize(await deps.registry.collect());
+      res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Cache-Control': 'no-store' }).end(body);
+    },
+  },
+  '/api/metrics/summary': {
+    protected: true,
+    handler: async (_req, res, deps) => {
+      if (!deps.catalog) return json(res, 404, { error: 'not found', message: 'metrics are off (OTEL_METRICS_EXPORTER=none)' });
+      json(res, 200, metricsSummary(deps.catalog));
+    },
+  },
+};
+
+export const HEALTH_PATHS: readonly string[] = Object.keys(ROUTES);
+
+export function pathOf(url: string | undefined): string {
+  const q = (url ?? '/').indexOf('?');
+  return q === -1 ? (url ?? '/') : url!.slice(0, q);
+}
+
+export function isHealthPath(url: string | undefined): boolean {
+  return Object.hasOwn(ROUTES, pathOf(url));
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  // Hashes compare in constant time whatever the lengths.
+  return match !== null && timingSafeEqual(digest(match[1]!.trim()), digest(token));
+}
+
+/** Answers one request for our paths (404 JSON for any other path, 405 for a method other than GET/HEAD). */
+export async function handleHealthRequest(req: IncomingMessage, res: ServerResponse, deps: HealthDeps): Promise<void> {
+  const path = pathOf(req.url);
+  const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+  if (!route) return json(res, 404, { error: 'not found', path: path.slice(0, 200) });
+  if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
+  if (route.protected && deps.token !== undefined && !authorized(req, deps.token)) {
+    return json(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+  }
+  await route.handler(req, res, deps);
+}
