@@ -1,9 +1,12 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ResolvedConfig } from './config/resolve';
 import { summarizeConfig } from './config/summary';
 import { registerEsmHook } from './esm/hook';
+import { ExpressErrors } from './errors/express';
+import { startErrors } from './errors/start';
 import { isHealthPath } from './health/routes';
 import { startHealth } from './health/start';
 import { installRequestTiming, type FinishListener } from './http/requests';
@@ -27,7 +30,11 @@ import { createMeterProvider, createPushReaders } from './metrics/provider';
 import { Registry } from './metrics/registry';
 import { installRuntimeMetrics } from './metrics/runtime';
 import { MetricsSpanProcessor } from './metrics/spans';
-import { appInfo } from './modules';
+import { appInfo, isInstalled } from './modules';
+import { RedactingLogProcessor } from './redaction/logs';
+import { Redactor } from './redaction/policy';
+import { RedactingSpanProcessor } from './redaction/spans';
+import { SentryTracePropagator } from './sentry/propagator';
 import { buildResource } from './resource';
 import { createPropagator } from './tracing/propagators';
 import { createTracerProvider } from './tracing/provider';
@@ -79,13 +86,20 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   undo.push(() => context.disable());
-  propagation.setGlobalPropagator(createPropagator(config.propagators));
+  const redactor = new Redactor(config.redactKeys);
+  const pipeline = startMetrics(config, logger, undo);
+  const errors = startErrors(config, app, logger, redactor, pipeline?.catalog);
+  undo.push(() => errors.stop(config.shutdownTimeoutMs));
+
+  const sentryBaggage = config.sentry
+    ? [new SentryTracePropagator({ environment: config.sentry.environment ?? config.environment, release: config.sentry.release })]
+    : [];
+  propagation.setGlobalPropagator(createPropagator(config.propagators, sentryBaggage));
   undo.push(() => propagation.disable());
 
-  const pipeline = startMetrics(config, logger, undo);
   // With INNATURAL_APP_ROUTES our paths on the app's port are ours, not the app's traffic.
   const notAppTraffic = config.health.appRoutes ? (req: { url?: string }) => isHealthPath(req.url) : () => false;
-  const finishListeners: FinishListener[] = [slowRequestListener(config.http.slowRequestMs, logger)];
+  const finishListeners: FinishListener[] = [slowRequestListener(config.http.slowRequestMs, logger), errors.listener];
   if (pipeline) finishListeners.push(httpMetricsListener(pipeline.catalog));
   undo.push(installRequestTiming(finishListeners, notAppTraffic));
   undo.push(installResponseTime(config.http.responseTimeHeader));
@@ -96,8 +110,10 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   });
 
   const activity = new Activity();
+  const sentryOtlp = config.sentry?.traces ? errors.sentry?.otlp : undefined;
   const tracerProvider = createTracerProvider(config, resource, {
-    processors: [activity],
+    processors: [new RedactingSpanProcessor(redactor), activity],
+    exporters: sentryOtlp ? [sentryTraceExporter(sentryOtlp)] : [],
     metrics: pipeline ? new MetricsSpanProcessor(pipeline.catalog, pipeline.ai) : undefined,
   });
   if (tracerProvider) {
@@ -119,7 +135,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   }
 
   const loggerProvider = plan.load.some((n) => LOGGING_INSTRUMENTATIONS.includes(n))
-    ? createLoggerProvider(config, resource)
+    ? createLoggerProvider(config, resource, [new RedactingLogProcessor(redactor)])
     : undefined;
   if (loggerProvider) {
     const { logs } = require('@opentelemetry/api-logs') as typeof import('@opentelemetry/api-logs');
@@ -138,14 +154,17 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     pools.report(pipeline.registry, pipeline.catalog);
     instrumentations.push(pools);
   }
+  // Whatever the tracing setup: a 5xx after a handler error is reported and typed in errors_total.
+  if (isInstalled('express', app.searchDirs)) instrumentations.push(new ExpressErrors());
   undo.push(() => instrumentations.forEach((i) => i.disable()));
 
   const health = startHealth({ config, app, logger, registry: pipeline?.registry, catalog: pipeline?.catalog });
   undo.push(health.stop);
 
-  const flushTasks = [tracerProvider, meterProvider, loggerProvider]
+  const flushTasks: Array<() => Promise<unknown>> = [tracerProvider, meterProvider, loggerProvider]
     .filter((p) => p !== undefined)
     .map((p) => () => p.forceFlush());
+  flushTasks.push(() => errors.reporter.flush(config.shutdownTimeoutMs));
   const flush = (keepAlive = false) => flushWithin(flushTasks, config.shutdownTimeoutMs, keepAlive);
 
   undo.push(
@@ -153,7 +172,10 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     installCrashHandler({
       flush: () => flush(true),
       logger,
-      onCrash: (err) => pipeline?.catalog.errors.inc([errorName(err), 'fatal']),
+      onCrash: (err) => {
+        pipeline?.catalog.errors.inc([errorName(err), 'fatal']);
+        errors.reporter.exception(err, { level: 'fatal', mechanism: 'onuncaughtexception', handled: false });
+      },
     }),
     installBeforeExitFlush(activity, () => flush()),
   );
@@ -180,6 +202,12 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
       return stopping;
     },
   };
+}
+
+/** Spans to Sentry's OTLP endpoint for the DSN, always as http/protobuf. */
+function sentryTraceExporter(endpoint: { url: string; headers: Record<string, string> }): SpanExporter {
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter({ url: endpoint.url, headers: endpoint.headers, concurrencyLimit: 4 });
 }
 
 function errorName(err: unknown): string {

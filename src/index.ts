@@ -14,3 +14,11 @@ export {
   metrics,
 } from './metrics/api';
 export { registerHealthCheck, type AppCheck } from './health/api';
+export {
+  captureException,
+  captureMessage,
+  addBreadcrumb,
+  startTransaction,
+  createSpan,
+  type SpanHandle,
+} from './errors/api';

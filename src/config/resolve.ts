@@ -109,6 +109,17 @@ export interface ResolvedConfig {
       readonly required: boolean;
     };
   };
+  readonly redactKeys: readonly string[];
+  readonly sentry:
+    | {
+        readonly dsn: string;
+        readonly environment: string | undefined;
+        readonly release: string | undefined;
+        readonly debug: boolean;
+        readonly traces: boolean;
+        readonly profilesSampleRate: number;
+      }
+    | undefined;
   readonly http: {
     /** undefined: no response time header. */
     readonly responseTimeHeader: string | undefined;
@@ -186,6 +197,8 @@ export function resolveConfig(env: Env): Resolution {
       redisUrl: r.url('REDIS_URL', ['redis', 'rediss']),
       ai: aiKey(r, env),
     },
+    redactKeys: r.list<string>('INNATURAL_REDACT_KEYS', undefined, []),
+    sentry: sentry(r),
     http: {
       responseTimeHeader: responseTimeHeader(r),
       slowRequestMs: r.integer('INNATURAL_SLOW_REQUEST_MS', 5000, { min: 0, max: MAX_MS }),
@@ -195,6 +208,19 @@ export function resolveConfig(env: Env): Resolution {
 }
 
 const OFF = ['false', 'off', 'none', '0'];
+
+function sentry(r: EnvReader): ResolvedConfig['sentry'] {
+  const dsn = r.url('SENTRY_DSN');
+  // Read whether or not a DSN is set, so a bad value is reported either way.
+  const rest = {
+    environment: r.string('SENTRY_ENVIRONMENT'),
+    release: r.string('SENTRY_RELEASE'),
+    debug: r.boolean('SENTRY_DEBUG', false),
+    traces: r.boolean('INNATURAL_SENTRY_TRACES', true),
+    profilesSampleRate: r.number('SENTRY_PROFILES_SAMPLE_RATE', 0, { min: 0, max: 1 }),
+  };
+  return dsn === undefined ? undefined : { dsn, ...rest };
+}
 
 function responseTimeHeader(r: EnvReader): string | undefined {
   const name = r.matching(

@@ -108,6 +108,12 @@ export const VARIABLES = {
   DATABASE_URL: { kind: 'url', description: 'PostgreSQL URL: enables the database health check', secret: true },
   REDIS_URL: { kind: 'url', description: 'Redis URL: enables the Redis health check', secret: true },
   OPENAI_API_KEY: { kind: 'string', description: 'AI provider key; only its presence is read (health check)', secret: true },
+  INNATURAL_REDACT_KEYS: { kind: 'list', description: 'extra key patterns to redact everywhere (added to the built-in ones)' },
+  SENTRY_DSN: { kind: 'url', description: 'enables Sentry: errors, and spans over its OTLP endpoint', secret: true },
+  SENTRY_RELEASE: { kind: 'string', description: 'Sentry release (default: the app name@version)' },
+  SENTRY_DEBUG: { kind: 'boolean', description: 'Sentry SDK debug logging' },
+  SENTRY_PROFILES_SAMPLE_RATE: { kind: 'number', description: 'share of profiling sessions, 0..1 (needs @sentry/profiling-node)' },
+  INNATURAL_SENTRY_TRACES: { kind: 'boolean', description: 'also send spans to Sentry (default true with a DSN)' },
   INNATURAL_METRICS_PREFIX: { kind: 'string', description: 'prefix of the catalog metric names (default innatural_chatbot)' },
   INNATURAL_METRICS_CARDINALITY_LIMIT: { kind: 'integer', description: 'series cap per metric; above it one overflow series' },
   INNATURAL_TRACES_IGNORE_PATHS: {

@@ -1,10 +1,14 @@
 import type { Resource } from '@opentelemetry/resources';
-import type { LogRecordExporter, LoggerProvider as SdkLoggerProvider } from '@opentelemetry/sdk-logs';
+import type { LogRecordExporter, LogRecordProcessor, LoggerProvider as SdkLoggerProvider } from '@opentelemetry/sdk-logs';
 import type { ResolvedConfig } from '../config/resolve';
 import { createOtlpExporter } from '../export/otlp';
 
 /** Required only when a logger instrumentation will send records: sdk-logs is otherwise dead weight at start. */
-export function createLoggerProvider(config: ResolvedConfig, resource: Resource): SdkLoggerProvider | undefined {
+export function createLoggerProvider(
+  config: ResolvedConfig,
+  resource: Resource,
+  first: readonly LogRecordProcessor[] = [],
+): SdkLoggerProvider | undefined {
   const { logs } = config;
   if (logs.exporters.length === 0) return undefined;
   const sdk = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
@@ -19,5 +23,5 @@ export function createLoggerProvider(config: ResolvedConfig, resource: Resource)
           maxExportBatchSize: logs.batch.maxExportBatchSize,
         }),
   );
-  return new sdk.LoggerProvider({ resource, processors });
+  return new sdk.LoggerProvider({ resource, processors: [...first, ...processors] });
 }

@@ -1,10 +1,17 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { requestError } from '../errors/express';
 import type { FinishListener } from '../http/requests';
 import { methodLabel, routeLabel } from '../http/route';
 import type { CatalogMetrics } from './catalog-metrics';
 
-/** `InternalServerError` for 500: bounded, and says more on a dashboard than a bare number. */
-function errorType(status: number): string {
+/**
+ * The error's class when a handler error caused the 5xx (`TypeError`), else the status's
+ * name (`InternalServerError` for 500): bounded, and says more on a dashboard than a number.
+ */
+function errorType(req: IncomingMessage, status: number): string {
+  const error = requestError(req)?.error;
+  const name = error instanceof Error ? error.name : undefined;
+  if (typeof name === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(name)) return name;
   return (STATUS_CODES[status] ?? `HTTP${status}`).replace(/[^A-Za-z0-9]/g, '');
 }
 
@@ -17,6 +24,6 @@ export function httpMetricsListener(metrics: CatalogMetrics): FinishListener {
     metrics.httpRequests.inc(labels);
     metrics.httpRequestDuration.observe(labels, seconds);
     if (status === 429) metrics.rateLimitHits.inc([route]);
-    if (status >= 500) metrics.errors.inc([errorType(status), 'error']);
+    if (status >= 500) metrics.errors.inc([errorType(request, status), 'error']);
   };
 }

@@ -1,55 +1,154 @@
 /**
  * What counts as secret. Every sink that can carry user data (the start line, spans,
- * logs, health JSON, Sentry events) asks this module, so one policy covers them all.
+ * log records, health JSON, Sentry events and breadcrumbs) asks this module, so one
+ * policy covers them all. `INNATURAL_REDACT_KEYS` adds patterns; nothing removes these.
  */
 export const REDACTED = '[REDACTED]';
 
-const SECRET_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-  'x-api-key',
-  'x-auth-token',
-]);
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token']);
 
-const SECRET_KEY_PATTERNS: readonly RegExp[] = [
+/** Matched against a whole key name, case-insensitively, ignoring `-` and `_` differences. */
+const BUILT_IN_KEY_PATTERNS: readonly RegExp[] = [
   /passw(or)?d/i,
-  /\bpwd\b|^pwd|pwd$/i,
+  /(^|[^a-z])pwd([^a-z]|$)/i,
   /secret/i,
-  /token/i,
+  // Not "tokens": gen_ai.usage.input_tokens and max_tokens are counts, not credentials.
+  /token(?!s)/i,
   /api[-_]?key/i,
   /private[-_]?key/i,
   /session/i,
   /credential/i,
-  /^auth/i,
+  /^auth(orization)?$/i,
   /signature/i,
+  /credit[-_]?card|card[-_]?number|^cc[-_]?num/i,
+  /^cookie$/i,
 ];
 
-export function isSecretKey(key: string): boolean {
-  return SECRET_HEADERS.has(key.toLowerCase()) || SECRET_KEY_PATTERNS.some((re) => re.test(key));
+/** 13 to 19 digits, optionally grouped by spaces or dashes, that pass the Luhn check. */
+const CARD_CANDIDATE = /\b(?:\d[ -]?){12,18}\d\b/g;
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
 }
 
-/**
- * Removes userinfo (a DSN's key is its username, a database URL's password its password)
- * and the values of secret-looking query keys. Unparseable input is redacted whole:
- * we cannot tell which part is the secret.
- */
+const MAX_DEPTH = 8;
+
+export class Redactor {
+  private readonly patterns: readonly RegExp[];
+
+  constructor(extraKeys: readonly string[] = []) {
+    const escaped = extraKeys.filter((k) => k.trim() !== '').map((k) => new RegExp(k.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'));
+    this.patterns = [...BUILT_IN_KEY_PATTERNS, ...escaped];
+  }
+
+  isSecretKey(key: string): boolean {
+    return SECRET_HEADERS.has(key.toLowerCase()) || this.patterns.some((re) => re.test(key));
+  }
+
+  /**
+   * Removes userinfo (a DSN's key is its username, a database URL's password its password)
+   * and the values of secret-looking query keys. Unparseable input is redacted whole:
+   * we cannot tell which part is the secret.
+   */
+  url(value: string): string {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return REDACTED;
+    }
+    // `user:pw@host` without a scheme parses as scheme "user:" and an opaque path holding the password.
+    if (url.host === '' && url.protocol !== 'file:') return REDACTED;
+    if (url.username) url.username = 'REDACTED';
+    if (url.password) url.password = 'REDACTED';
+    if (url.search) url.search = this.query(url.search.slice(1));
+    return url.toString();
+  }
+
+  /** A path with an optional query (`/login?token=x`), as servers see `req.url`. */
+  target(value: string): string {
+    const q = value.indexOf('?');
+    return q === -1 ? value : `${value.slice(0, q)}?${this.query(value.slice(q + 1))}`;
+  }
+
+  /** `a=1&token=x` → `a=1&token=[REDACTED]`; values are also scanned as free text. */
+  query(qs: string): string {
+    if (qs === '') return qs;
+    return qs
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq === -1) return pair;
+        let key: string;
+        try {
+          key = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
+        } catch {
+          key = pair.slice(0, eq);
+        }
+        return this.isSecretKey(key) ? `${pair.slice(0, eq)}=${encodeURIComponent(REDACTED)}` : `${pair.slice(0, eq)}=${this.text(pair.slice(eq + 1))}`;
+      })
+      .join('&');
+  }
+
+  headers(headers: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(headers)) out[key] = this.isSecretKey(key) ? REDACTED : this.value(value);
+    return out;
+  }
+
+  /**
+   * Free text (messages, log lines, SQL): credentials in URLs, `key=value` / `"key": "value"`
+   * pairs with secret keys, bearer tokens and card numbers.
+   */
+  text(value: string): string {
+    if (value.length === 0) return value;
+    let out = value.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+)(?::([^\s/@]*))?@/gi, (_m, scheme: string, user: string, pass?: string) =>
+      pass === undefined ? `${scheme}REDACTED@` : `${scheme}${user === '' ? '' : 'REDACTED'}:REDACTED@`,
+    );
+    out = out.replace(/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
+    out = out.replace(/(["']?)([A-Za-z0-9_.-]{2,64})\1(\s*[:=]\s*)(["']?)([^\s"'&,;}]+)\4/g, (m, q: string, key: string, sep: string, vq: string) =>
+      this.isSecretKey(key) ? `${q}${key}${q}${sep}${vq}${REDACTED}${vq}` : m,
+    );
+    out = out.replace(CARD_CANDIDATE, (m) => (luhn(m.replace(/[ -]/g, '')) ? REDACTED : m));
+    return out;
+  }
+
+  /** SQL sent without parameters: every string literal can hold user data. */
+  sql(text: string): string {
+    return this.text(text.replace(/'(?:[^']|'')*'/g, "'?'"));
+  }
+
+  /** Deep copy of a structured value with secret keys replaced and strings scanned as text. */
+  value(value: unknown, depth = 0): unknown {
+    if (typeof value === 'string') return this.text(value);
+    if (value === null || typeof value !== 'object') return value;
+    if (depth >= MAX_DEPTH) return '[Truncated]';
+    if (Array.isArray(value)) return value.map((v) => this.value(v, depth + 1));
+    if (value instanceof Error) return this.text(`${value.name}: ${value.message}`);
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = this.isSecretKey(key) ? REDACTED : this.value(v, depth + 1);
+    return out;
+  }
+}
+
+/** The built-in policy, for places that run before configuration is read. */
+export const DEFAULT_REDACTOR = new Redactor();
+
+export function isSecretKey(key: string): boolean {
+  return DEFAULT_REDACTOR.isSecretKey(key);
+}
+
 export function redactUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return REDACTED;
-  }
-  // `user:pw@host` without a scheme parses as scheme "user:" and an opaque path holding the password.
-  if (url.host === '') return REDACTED;
-  if (url.username) url.username = 'REDACTED';
-  if (url.password) url.password = 'REDACTED';
-  for (const key of [...url.searchParams.keys()]) {
-    if (isSecretKey(key)) url.searchParams.set(key, REDACTED);
-  }
-  return url.toString();
+  return DEFAULT_REDACTOR.url(value);
 }
 
 /** Header names stay (they help debugging), every value goes: all OTLP headers are credentials in practice. */

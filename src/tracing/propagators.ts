@@ -22,6 +22,6 @@ function create(name: Exclude<PropagatorName, 'none'>): TextMapPropagator {
   }
 }
 
-export function createPropagator(names: readonly Exclude<PropagatorName, 'none'>[]): TextMapPropagator {
-  return new CompositePropagator({ propagators: names.map(create) });
+export function createPropagator(names: readonly Exclude<PropagatorName, 'none'>[], extra: readonly TextMapPropagator[] = []): TextMapPropagator {
+  return new CompositePropagator({ propagators: [...names.map(create), ...extra] });
 }

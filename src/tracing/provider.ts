@@ -12,10 +12,8 @@ import { createOtlpExporter } from '../export/otlp';
 import { feedsMetrics } from '../metrics/spans';
 import { createSampler, RecordForMetrics } from './sampler';
 
-function processorFor(name: TraceExporterName, traces: ResolvedConfig['traces']): SpanProcessor {
-  if (name === 'console') return new SimpleSpanProcessor(new ConsoleSpanExporter());
-  const { batch } = traces;
-  return new BatchSpanProcessor(createOtlpExporter<SpanExporter>('traces', traces.otlp), {
+function batchProcessor(exporter: SpanExporter, { batch }: ResolvedConfig['traces']): SpanProcessor {
+  return new BatchSpanProcessor(exporter, {
     scheduledDelayMillis: batch.scheduleDelayMs,
     exportTimeoutMillis: batch.exportTimeoutMs,
     maxQueueSize: batch.maxQueueSize,
@@ -23,9 +21,16 @@ function processorFor(name: TraceExporterName, traces: ResolvedConfig['traces'])
   });
 }
 
+function processorFor(name: TraceExporterName, traces: ResolvedConfig['traces']): SpanProcessor {
+  if (name === 'console') return new SimpleSpanProcessor(new ConsoleSpanExporter());
+  return batchProcessor(createOtlpExporter<SpanExporter>('traces', traces.otlp), traces);
+}
+
 export interface TracerOptions {
-  /** Always called at span end (activity tracking). */
+  /** Run first, before any exporter: redaction, activity tracking. */
   readonly processors: readonly SpanProcessor[];
+  /** Exported besides OTEL_TRACES_EXPORTER's (Sentry's OTLP endpoint). */
+  readonly exporters?: readonly SpanExporter[];
   /** Derives metrics from client spans; its presence makes those spans recorded whatever the sampler says. */
   readonly metrics?: SpanProcessor;
 }
@@ -40,8 +45,10 @@ export function createTracerProvider(
   options: TracerOptions,
 ): BasicTracerProvider | undefined {
   const { traces } = config;
-  if (traces.exporters.length === 0 && !options.metrics) return undefined;
-  const configured = traces.exporters.length > 0 ? createSampler(traces.sampler, traces.samplerRatio) : new AlwaysOffSampler();
+  const extra = options.exporters ?? [];
+  const exporting = traces.exporters.length > 0 || extra.length > 0;
+  if (!exporting && !options.metrics) return undefined;
+  const configured = exporting ? createSampler(traces.sampler, traces.samplerRatio) : new AlwaysOffSampler();
   const extraProcessors = options.metrics ? [...options.processors, options.metrics] : options.processors;
   return new BasicTracerProvider({
     resource,
@@ -52,6 +59,10 @@ export function createTracerProvider(
       eventCountLimit: traces.limits.eventCountLimit,
       linkCountLimit: traces.limits.linkCountLimit,
     },
-    spanProcessors: [...extraProcessors, ...traces.exporters.map((name) => processorFor(name, traces))],
+    spanProcessors: [
+      ...extraProcessors,
+      ...traces.exporters.map((name) => processorFor(name, traces)),
+      ...extra.map((exporter) => batchProcessor(exporter, traces)),
+    ],
   });
 }

@@ -1,0 +1,102 @@
+import { trace, type SpanContext } from '@opentelemetry/api';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import type { IncomingMessage } from 'node:http';
+
+export interface NotedError {
+  readonly error: unknown;
+  /** The request's span when the error surfaced, so the report joins its trace. */
+  readonly spanContext: SpanContext | undefined;
+}
+
+const notes = new WeakMap<object, NotedError>();
+
+/** The first error an Express request ran into (thrown, rejected or passed to next), if any. */
+export function requestError(req: IncomingMessage): NotedError | undefined {
+  return notes.get(req);
+}
+
+function note(req: unknown, error: unknown): void {
+  if (req === null || typeof req !== 'object' || notes.has(req)) return;
+  // 'route' and 'router' are Express's control values for next(), not errors.
+  if (error === undefined || error === null || error === 'route' || error === 'router') return;
+  notes.set(req, { error, spanContext: trace.getActiveSpan()?.spanContext() });
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+/**
+ * Sees the errors of Express handlers without wrapping every layer: the error path of a
+ * layer (Express 5's `router`, Express 4's own) and the router's final callback, where an
+ * error nobody handled ends. Whether it becomes a 5xx is decided when the response ends.
+ */
+export class ExpressErrors extends InstrumentationBase {
+  constructor() {
+    super('@innatural/otel-express-errors', '1.0.0', {});
+  }
+
+  protected init() {
+    const wrapHandleError = (layerProto: Record<string, Fn>, method: string) => {
+      this._wrap(layerProto, method, (original: Fn) =>
+        function (this: unknown, error: unknown, req: unknown, ...rest: unknown[]) {
+          note(req, error);
+          return original.call(this, error, req, ...rest);
+        },
+      );
+    };
+    const wrapRouterHandle = (routerProto: Record<string, Fn>) => {
+      this._wrap(routerProto, 'handle', (original: Fn) =>
+        function (this: unknown, req: unknown, res: unknown, callback: unknown) {
+          if (typeof callback !== 'function') return original.call(this, req, res, callback);
+          return original.call(this, req, res, function (this: unknown, err: unknown, ...rest: unknown[]) {
+            note(req, err);
+            return (callback as Fn).call(this, err, ...rest);
+          });
+        },
+      );
+    };
+    const unwrap = (proto: object, method: string) => this._unwrap(proto as Record<string, Fn>, method);
+    return [
+      new InstrumentationNodeModuleDefinition(
+        'router',
+        ['>=2 <3'],
+        (exports: { prototype: Record<string, Fn> }) => {
+          wrapRouterHandle(exports.prototype);
+          return exports;
+        },
+        (exports: { prototype: object }) => unwrap(exports.prototype, 'handle'),
+        [
+          new InstrumentationNodeModuleFile(
+            'router/lib/layer.js',
+            ['>=2 <3'],
+            (exports: { prototype: Record<string, Fn> }) => {
+              wrapHandleError(exports.prototype, 'handleError');
+              return exports;
+            },
+            (exports: { prototype: object }) => unwrap(exports.prototype, 'handleError'),
+          ),
+        ],
+      ),
+      new InstrumentationNodeModuleDefinition('express', ['>=4 <5'], undefined, undefined, [
+        new InstrumentationNodeModuleFile(
+          'express/lib/router/layer.js',
+          ['>=4 <5'],
+          (exports: { prototype: Record<string, Fn> }) => {
+            wrapHandleError(exports.prototype, 'handle_error');
+            return exports;
+          },
+          (exports: { prototype: object }) => unwrap(exports.prototype, 'handle_error'),
+        ),
+        new InstrumentationNodeModuleFile(
+          'express/lib/router/index.js',
+          ['>=4 <5'],
+          (exports: { prototype?: Record<string, Fn> } & Record<string, Fn>) => {
+            // Express 4's router is a function whose methods live on the function itself.
+            wrapRouterHandle((exports.prototype?.handle ? exports.prototype : exports) as Record<string, Fn>);
+            return exports;
+          },
+          (exports: { prototype?: object }) => unwrap(exports.prototype ?? exports, 'handle'),
+        ),
+      ]),
+    ];
+  }
+}

@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ResolvedConfig } from '../config/resolve';
+import type { FinishListener } from '../http/requests';
+import { describeError, type Logger } from '../logging/logger';
+import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import type { AppInfo } from '../modules';
+import type { Redactor } from '../redaction/policy';
+import type { SentryBackend } from '../sentry/backend';
+import { setErrorState } from './api';
+import { requestError } from './express';
+import { ErrorReporter } from './reporter';
+
+export interface Errors {
+  readonly reporter: ErrorReporter;
+  readonly sentry: SentryBackend | undefined;
+  /** Reports requests that ended in a 5xx after an error, once each. */
+  readonly listener: FinishListener;
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/**
+ * Error reporting: always a JSON line, and Sentry when SENTRY_DSN is set. Without a DSN
+ * no Sentry module is loaded. A Sentry that fails to start is one error line; errors are
+ * still logged.
+ */
+export function startErrors(config: ResolvedConfig, app: AppInfo, logger: Logger, redactor: Redactor, metrics: CatalogMetrics | undefined): Errors {
+  let sentry: SentryBackend | undefined;
+  if (config.sentry) {
+    try {
+      const { startSentry } = require('../sentry/backend') as typeof import('../sentry/backend');
+      sentry = startSentry(config.sentry, redactor, logger, app);
+    } catch (err) {
+      logger.error(`Sentry failed to start: ${describeError(err)}; errors are logged locally only`);
+    }
+  }
+  const reporter = new ErrorReporter(logger, redactor, sentry);
+  setErrorState({ reporter, metrics });
+  const listener: FinishListener = (req: IncomingMessage, res: ServerResponse) => {
+    // 4xx are the client's errors, not the service's: never reported.
+    if (res.statusCode < 500) return;
+    const noted = requestError(req);
+    if (!noted) return;
+    reporter.exception(noted.error, { level: 'error', mechanism: 'express', handled: false, request: req, spanContext: noted.spanContext });
+  };
+  return {
+    reporter,
+    sentry,
+    listener,
+    stop: async (timeoutMs) => {
+      setErrorState(undefined);
+      await sentry?.close(timeoutMs);
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { Breadcrumb, ErrorEvent } from '@sentry/node';
+import type { Redactor } from '../redaction/policy';
+
+/** Contexts Sentry fills itself with runtime facts, not user data. */
+const SDK_CONTEXTS = new Set(['trace', 'runtime', 'os', 'device', 'app', 'culture', 'cloud_resource', 'otel']);
+
+/** beforeSend: the last gate before an event leaves the process, whatever filled it. */
+export function scrubEvent(event: ErrorEvent, redactor: Redactor): ErrorEvent {
+  if (event.message) event.message = redactor.text(event.message);
+  if (event.logentry?.message) event.logentry.message = redactor.text(event.logentry.message);
+  for (const value of event.exception?.values ?? []) {
+    if (value.value) value.value = redactor.text(value.value);
+  }
+  if (event.request) {
+    const req = event.request;
+    if (req.url) req.url = redactor.target(req.url);
+    if (typeof req.query_string === 'string') req.query_string = redactor.query(req.query_string);
+    else if (req.query_string) req.query_string = redactor.value(req.query_string) as typeof req.query_string;
+    if (req.headers) req.headers = redactor.headers(req.headers) as Record<string, string>;
+    if (req.cookies) req.cookies = { cookies: '[REDACTED]' };
+    if (req.data !== undefined) req.data = redactor.value(req.data);
+  }
+  if (event.extra) event.extra = redactor.value(event.extra) as Record<string, unknown>;
+  if (event.tags) event.tags = redactor.value(event.tags) as typeof event.tags;
+  if (event.contexts) {
+    for (const [name, ctx] of Object.entries(event.contexts)) {
+      if (!SDK_CONTEXTS.has(name)) event.contexts[name] = redactor.value(ctx) as typeof ctx;
+    }
+  }
+  if (event.breadcrumbs) event.breadcrumbs = event.breadcrumbs.map((b) => scrubBreadcrumb(b, redactor));
+  if (event.user) event.user = { id: event.user.id };
+  return event;
+}
+
+export function scrubBreadcrumb(breadcrumb: Breadcrumb, redactor: Redactor): Breadcrumb {
+  return {
+    ...breadcrumb,
+    ...(breadcrumb.message ? { message: redactor.text(breadcrumb.message) } : {}),
+    ...(breadcrumb.data ? { data: redactor.value(breadcrumb.data) as Record<string, unknown> } : {}),
+  };
+}
