@@ -115,11 +115,37 @@ export class Redactor {
       pass === undefined ? `${scheme}REDACTED@` : `${scheme}${user === '' ? '' : 'REDACTED'}:REDACTED@`,
     );
     out = out.replace(/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
-    out = out.replace(/(["']?)([A-Za-z0-9_.-]{2,64})\1(\s*[:=]\s*)(["']?)([^\s"'&,;}]+)\4/g, (m, q: string, key: string, sep: string, vq: string) =>
-      this.isSecretKey(key) ? `${q}${key}${q}${sep}${vq}${REDACTED}${vq}` : m,
-    );
+    out = this.pairs(out);
     out = out.replace(CARD_CANDIDATE, (m) => (luhn(m.replace(/[ -]/g, '')) ? REDACTED : m));
     return out;
+  }
+
+  /**
+   * `password=x`, `token: x`, `"apiKey":"x"`: the value after a secret key. A pair whose
+   * key is not secret is stepped over by its key only, so its value is still read as a
+   * key (`failed: password=x`).
+   */
+  private pairs(text: string): string {
+    const KEY = /(["']?)([A-Za-z0-9_.-]{2,64})\1(\s*[:=]\s*)(["']?)/g;
+    let out = '';
+    let last = 0;
+    for (let m = KEY.exec(text); m !== null; m = KEY.exec(text)) {
+      const key = m[2]!;
+      if (!this.isSecretKey(key)) {
+        KEY.lastIndex = m.index + m[1]!.length + key.length;
+        continue;
+      }
+      const quote = m[4]!;
+      const start = m.index + m[0].length;
+      let end = start;
+      const stop = quote !== '' ? quote : ' \t\r\n"\'&,;}';
+      while (end < text.length && !stop.includes(text[end]!)) end++;
+      if (end === start) continue;
+      out += text.slice(last, start) + REDACTED;
+      last = end;
+      KEY.lastIndex = end;
+    }
+    return last === 0 ? text : out + text.slice(last);
   }
 
   /** SQL sent without parameters: every string literal can hold user data. */
