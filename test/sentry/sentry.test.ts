@@ -125,6 +125,26 @@ describe('Sentry', () => {
     }
   });
 
+  it('SENTRY_PROFILES_SAMPLE_RATE turns on @sentry/profiling-node', async () => {
+    const profiled = await startApp({
+      fixture: 'sentry-app.js',
+      env: sinkEnv(otlp, { SENTRY_DSN: sentry.dsn, SENTRY_PROFILES_SAMPLE_RATE: '1', OTEL_SERVICE_NAME: 'profiled' }),
+    });
+    try {
+      assert.equal((await profiled.get('/api/boom')).status, 500);
+      const event = await sentry.waitFor(
+        () =>
+          sentry.events.find(
+            (e: Event) => e.exception?.values?.some((v: Event) => v.value === 'handler exploded') && e.sdk?.integrations?.includes('ProfilingIntegration'),
+          ) as Event | undefined,
+      );
+      assert.ok(event);
+      assert.equal(profiled.logLines().filter((l) => l.level === 'warn' || l.level === 'error').filter((l) => /profil/i.test(String(l.message))).length, 0);
+    } finally {
+      profiled.kill();
+    }
+  });
+
   it('without SENTRY_DSN no @sentry module is loaded, and errors are JSON lines', async () => {
     const plain = await startApp({ fixture: 'sentry-app.js', env: sinkEnv(otlp, { OTEL_SERVICE_NAME: 'no-sentry' }) });
     try {
