@@ -105,9 +105,9 @@ export class Family {
 function keyOf(labels: readonly string[]): string {
   if (labels.length === 0) return '';
   if (labels.length === 1) return labels[0]!;
-  const joined = labels.join(SEP);
   // A value holding the separator would make two label sets share a key; those (rare) get an unambiguous one.
-  return joined.split(SEP).length === labels.length ? joined : `\u0002${JSON.stringify(labels)}`;
+  for (const label of labels) if (label.includes(SEP)) return `\u0002${JSON.stringify(labels)}`;
+  return labels.join(SEP);
 }
 
 export type Collector = () => void | Promise<void>;
