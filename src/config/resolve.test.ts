@@ -53,6 +53,7 @@ describe('resolveConfig defaults', () => {
       metricsToken: undefined,
       cacheMs: 30000,
       checkTimeoutMs: 2000,
+      historyIntervalMs: 5000,
       databaseUrl: undefined,
       redisUrl: undefined,
       ai: { keyVariable: 'OPENAI_API_KEY', keyPresent: false, required: false },

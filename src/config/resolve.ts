@@ -99,6 +99,8 @@ export interface ResolvedConfig {
     readonly metricsToken: string | undefined;
     readonly cacheMs: number;
     readonly checkTimeoutMs: number;
+    /** Dashboard history period; 180 points are kept. */
+    readonly historyIntervalMs: number;
     readonly databaseUrl: string | undefined;
     readonly redisUrl: string | undefined;
     readonly ai: {
@@ -193,6 +195,7 @@ export function resolveConfig(env: Env): Resolution {
       metricsToken: r.string('INNATURAL_METRICS_TOKEN'),
       cacheMs: r.integer('INNATURAL_HEALTH_CACHE_MS', 30000, { min: 0, max: MAX_MS }),
       checkTimeoutMs: r.integer('INNATURAL_HEALTH_CHECK_TIMEOUT_MS', 2000, { min: 1, max: MAX_MS }),
+      historyIntervalMs: r.integer('INNATURAL_HISTORY_INTERVAL_MS', 5000, { min: 100, max: 60_000 }),
       databaseUrl: r.url('DATABASE_URL', ['postgres', 'postgresql']),
       redisUrl: r.url('REDIS_URL', ['redis', 'rediss']),
       ai: aiKey(r, env),

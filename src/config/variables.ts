@@ -103,6 +103,7 @@ export const VARIABLES = {
     kind: 'string',
     description: 'name of the variable holding the AI provider key (default OPENAI_API_KEY); naming it makes the key required',
   },
+  INNATURAL_HISTORY_INTERVAL_MS: { kind: 'integer', description: 'dashboard history sampling period, ms (15 min are kept)' },
   INNATURAL_RESPONSE_TIME_HEADER: { kind: 'string', description: 'response time header name (default X-Response-Time); false turns it off' },
   INNATURAL_SLOW_REQUEST_MS: { kind: 'integer', description: 'requests slower than this are logged, ms' },
   DATABASE_URL: { kind: 'url', description: 'PostgreSQL URL: enables the database health check', secret: true },

@@ -5,6 +5,8 @@ import { CONTENT_TYPE, serialize } from '../metrics/prometheus';
 import type { Registry } from '../metrics/registry';
 import type { HealthChecks } from './checks/registry';
 import type { ShutdownState } from './lifecycle';
+import { asset, ASSET_PATHS } from './assets';
+import type { MetricsHistory } from './history';
 import { healthReport, overallStatus, type NotConfigured } from './report';
 import { metricsSummary } from './summary';
 import { systemReport, type CpuSampler } from './system';
@@ -22,6 +24,8 @@ export interface HealthDeps {
   readonly version: string;
   readonly environment: string;
   readonly notConfigured: Readonly<Record<string, NotConfigured>>;
+  /** /api/metrics/history for the dashboard: present when metrics are on. */
+  readonly history: MetricsHistory | undefined;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, deps: HealthDeps) => Promise<void> | void;
@@ -81,6 +85,26 @@ const ROUTES: Readonly<Record<string, Route>> = {
       res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Cache-Control': 'no-store' }).end(body);
     },
   },
+  '/api/metrics/history': {
+    protected: true,
+    handler: (_req, res, deps) => {
+      if (!deps.history) return json(res, 404, { error: 'not found', message: 'metrics are off (OTEL_METRICS_EXPORTER=none)' });
+      json(res, 200, { intervalMs: deps.history.intervalMs, points: deps.history.points() });
+    },
+  },
+  ...Object.fromEntries(
+    ASSET_PATHS.map((path) => [
+      path,
+      {
+        // The page holds no data: it asks the protected endpoints, with the token the user gives it.
+        protected: false,
+        handler: (_req: IncomingMessage, res: ServerResponse) => {
+          const found = asset(path)!;
+          res.writeHead(200, { 'Content-Type': found.contentType, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' }).end(found.body);
+        },
+      } satisfies Route,
+    ]),
+  ),
   '/api/metrics/summary': {
     protected: true,
     handler: async (_req, res, deps) => {

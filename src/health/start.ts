@@ -7,6 +7,7 @@ import type { AppInfo } from '../modules';
 import { setHealthChecks } from './api';
 import { installAppRoutes } from './app-routes';
 import { HealthChecks } from './checks/registry';
+import { MetricsHistory } from './history';
 import type { CheckFn } from './checks/types';
 import { ShutdownState } from './lifecycle';
 import type { NotConfigured } from './report';
@@ -58,6 +59,8 @@ function builtInChecks(config: ResolvedConfig, app: AppInfo, checks: HealthCheck
 /** The health server, its checks, and (INNATURAL_APP_ROUTES) the same paths on the app's servers. */
 export function startHealth({ config, app, logger, registry, catalog }: HealthOptions): Health {
   const checks = new HealthChecks(config.health.cacheMs, config.health.checkTimeoutMs);
+  const history = catalog ? new MetricsHistory(catalog, config.health.historyIntervalMs) : undefined;
+  history?.start();
   const shutdown = new ShutdownState();
   const deps: HealthDeps = {
     checks,
@@ -70,6 +73,7 @@ export function startHealth({ config, app, logger, registry, catalog }: HealthOp
     version: app.version ?? 'unknown',
     environment: config.environment ?? 'development',
     notConfigured: builtInChecks(config, app, checks),
+    history,
   };
   setHealthChecks(checks);
   const serve = (req: IncomingMessage, res: ServerResponse) => serveHealth(req, res, deps, logger);
@@ -78,6 +82,7 @@ export function startHealth({ config, app, logger, registry, catalog }: HealthOp
   return {
     shutdown,
     stop: async () => {
+      history?.stop();
       removeAppRoutes();
       setHealthChecks(undefined);
       await new Promise<void>((resolve) => server.close(() => resolve()));
