@@ -1,3 +1,4 @@
+import { metrics } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from '../config/resolve';
 import { describeError, type Logger } from '../logging/logger';
@@ -92,7 +93,11 @@ export function loadInstrumentations(
     try {
       const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
       if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
-      loaded.push(new Ctor(optionsFor(name, ctx)));
+      const instrumentation = new Ctor(optionsFor(name, ctx));
+      // Some instrumentations (openai) declare their instrument fields as class fields, which
+      // wipes what the base constructor created; setting the provider again re-creates them.
+      instrumentation.setMeterProvider(metrics.getMeterProvider());
+      loaded.push(instrumentation);
     } catch (err) {
       logger.error(`Instrumentation ${name} failed to load: ${describeError(err)}; continuing without it`);
     }

@@ -11,7 +11,7 @@ export class RedactingLogProcessor implements LogRecordProcessor {
     else if (body !== null && typeof body === 'object') record.setBody(this.redactor.value(body) as typeof body);
     // Log volume is far below span volume: every attribute is scanned, not only the known carriers.
     for (const [key, value] of Object.entries(record.attributes as Record<string, unknown>)) {
-      const next = this.redactor.isSecretKey(key) ? REDACTED : this.redactor.value(value);
+      const next = this.redactor.isSecretAttribute(key) ? REDACTED : this.redactor.value(value);
       if (next !== value) record.setAttribute(key, next as never);
     }
   }

@@ -380,3 +380,10 @@ describe('Redactor.value', () => {
     assert.equal(r.value(false), false);
   });
 });
+
+describe('Redactor.text: quoted JSON values', () => {
+  it('redacts the whole value, escaped quotes included', () => {
+    const out = new Redactor().text('{"password":"a\\"b-rest","user":"x"}');
+    assert.equal(out, '{"password":"[REDACTED]","user":"x"}');
+  });
+});

@@ -54,6 +54,12 @@ export class Redactor {
     return SECRET_HEADERS.has(key.toLowerCase()) || this.patterns.some((re) => re.test(key));
   }
 
+  /** As isSecretKey, also for dotted attribute names: `http.request.header.cookie` is secret by its last part. */
+  isSecretAttribute(key: string): boolean {
+    const dot = key.lastIndexOf('.');
+    return this.isSecretKey(key) || (dot !== -1 && this.isSecretKey(key.slice(dot + 1)));
+  }
+
   /**
    * Removes userinfo (a DSN's key is its username, a database URL's password its password)
    * and the values of secret-looking query keys. Unparseable input is redacted whole:
@@ -111,9 +117,10 @@ export class Redactor {
    */
   text(value: string): string {
     if (value.length === 0) return value;
-    let out = value.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+)(?::([^\s/@]*))?@/gi, (_m, scheme: string, user: string, pass?: string) =>
-      pass === undefined ? `${scheme}REDACTED@` : `${scheme}${user === '' ? '' : 'REDACTED'}:REDACTED@`,
-    );
+    let out = value.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(?::([^\s/@]*))?@/gi, (m, scheme: string, user: string, pass?: string) => {
+      if (user === '' && !pass) return m;
+      return pass === undefined ? `${scheme}REDACTED@` : `${scheme}${user === '' ? '' : 'REDACTED'}:REDACTED@`;
+    });
     out = out.replace(/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
     out = this.pairs(out);
     out = out.replace(CARD_CANDIDATE, (m) => (luhn(m.replace(/[ -]/g, '')) ? REDACTED : m));
@@ -139,7 +146,9 @@ export class Redactor {
       const start = m.index + m[0].length;
       let end = start;
       const stop = quote !== '' ? quote : ' \t\r\n"\'&,;}';
-      while (end < text.length && !stop.includes(text[end]!)) end++;
+      // Inside quotes a backslash escapes the next character (JSON): `"a\"b"` is one value.
+      while (end < text.length && !stop.includes(text[end]!)) end += quote !== '' && text[end] === '\\' ? 2 : 1;
+      end = Math.min(end, text.length);
       if (end === start) continue;
       out += text.slice(last, start) + REDACTED;
       last = end;

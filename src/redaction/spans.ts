@@ -18,7 +18,7 @@ export function redactAttributes(attrs: Attrs, redactor: Redactor, set: (key: st
   for (const key of Object.keys(attrs)) {
     const value = attrs[key];
     if (typeof value !== 'string') {
-      if (value !== undefined && redactor.isSecretKey(lastSegment(key))) set(key, REDACTED);
+      if (value !== undefined && redactor.isSecretAttribute(key)) set(key, REDACTED);
       continue;
     }
     let next = value;
@@ -27,15 +27,9 @@ export function redactAttributes(attrs: Attrs, redactor: Redactor, set: (key: st
     else if (QUERY_KEYS.has(key)) next = redactor.query(value.startsWith('?') ? value.slice(1) : value);
     else if (SQL_KEYS.has(key)) next = redactor.sql(value);
     else if (TEXT_KEYS.has(key)) next = redactor.text(value);
-    else if (redactor.isSecretKey(lastSegment(key))) next = REDACTED;
+    else if (redactor.isSecretAttribute(key)) next = REDACTED;
     if (next !== value) set(key, next);
   }
-}
-
-/** `http.request.header.authorization` is secret because of its last part. */
-function lastSegment(key: string): string {
-  const dot = key.lastIndexOf('.');
-  return dot === -1 ? key : key.slice(dot + 1);
 }
 
 /** First in the processor list: redacts while the span can still change, before any exporter sees it. */

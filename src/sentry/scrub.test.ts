@@ -146,3 +146,14 @@ describe('scrubBreadcrumb', () => {
     assert.deepEqual(scrubBreadcrumb({ category: 'ui' }, r), { category: 'ui' });
   });
 });
+
+describe('scrubEvent: other request shapes', () => {
+  it('redacts query strings given as [key, value] pairs and userinfo in absolute URLs', () => {
+    const event = {
+      request: { url: 'https://u:pw@shop.example/login?token=abc', query_string: [['token', 'abc'], ['page', '2']] },
+    } as unknown as Parameters<typeof scrubEvent>[0];
+    const out = scrubEvent(event, new Redactor());
+    assert.doesNotMatch(JSON.stringify(out), /abc|pw@/);
+    assert.deepEqual((out.request as { query_string: unknown }).query_string, [['token', '[REDACTED]'], ['page', '2']]);
+  });
+});

@@ -13,9 +13,12 @@ export function scrubEvent(event: ErrorEvent, redactor: Redactor): ErrorEvent {
   }
   if (event.request) {
     const req = event.request;
-    if (req.url) req.url = redactor.target(req.url);
+    if (req.url) req.url = /^[a-z][a-z0-9+.-]*:\/\//i.test(req.url) ? redactor.url(req.url) : redactor.target(req.url);
     if (typeof req.query_string === 'string') req.query_string = redactor.query(req.query_string);
-    else if (req.query_string) req.query_string = redactor.value(req.query_string) as typeof req.query_string;
+    else if (Array.isArray(req.query_string)) {
+      // Sentry also allows [key, value] pairs: the key decides.
+      req.query_string = req.query_string.map(([k, v]) => [k, redactor.isSecretKey(String(k)) ? '[REDACTED]' : redactor.text(String(v))]) as typeof req.query_string;
+    } else if (req.query_string) req.query_string = redactor.value(req.query_string) as typeof req.query_string;
     if (req.headers) req.headers = redactor.headers(req.headers) as Record<string, string>;
     if (req.cookies) req.cookies = { cookies: '[REDACTED]' };
     if (req.data !== undefined) req.data = redactor.value(req.data);
