@@ -102,7 +102,7 @@ async function main() {
 
   // An order service that fails now and then, so errors show up on the dashboards.
   app.get('/api/orders/:id', (req, res) => {
-    if (Math.random() < 0.15) throw new Error('Order service unavailable');
+    if (Number(req.params.id) % 7 === 0 || Math.random() < 0.1) throw new Error('Order service unavailable');
     res.json({ id: req.params.id, status: 'shipped' });
   });
 

@@ -18,6 +18,8 @@ export interface AppOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Extra node flags before the script (a second --require, say). */
   readonly nodeArgs?: readonly string[];
+  /** Arguments after the script. */
+  readonly args?: readonly string[];
   /** Wait for "listening <port>" on stdout; false for scripts that are not servers. */
   readonly waitForPort?: boolean;
   readonly readyTimeoutMs?: number;
@@ -71,7 +73,12 @@ export function sinkEnv(sink: OtlpSink, extra: Record<string, string> = {}): Rec
 }
 
 export async function startApp(options: AppOptions): Promise<RunningApp> {
-  const args = [...preloadArgs(options.preload ?? 'require'), ...(options.nodeArgs ?? []), join(FIXTURES, options.fixture)];
+  const args = [
+    ...preloadArgs(options.preload ?? 'require'),
+    ...(options.nodeArgs ?? []),
+    join(FIXTURES, options.fixture),
+    ...(options.args ?? []),
+  ];
   const env: Record<string, string> = baseEnv();
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
   const proc = spawn(process.execPath, args, { env, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
