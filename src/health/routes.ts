@@ -19,6 +19,8 @@ export interface HealthDeps {
   readonly registry: Registry | undefined;
   /** /api/metrics/summary: present when metrics are on. */
   readonly catalog: CatalogMetrics | undefined;
+  /** Refreshes sampled values (pool connections, runtime) before a summary is read. */
+  readonly sample: () => Promise<unknown>;
   readonly token: string | undefined;
   readonly startedAtMs: number;
   readonly version: string;
@@ -109,6 +111,7 @@ const ROUTES: Readonly<Record<string, Route>> = {
     protected: true,
     handler: async (_req, res, deps) => {
       if (!deps.catalog) return json(res, 404, { error: 'not found', message: 'metrics are off (OTEL_METRICS_EXPORTER=none)' });
+      await deps.sample();
       json(res, 200, metricsSummary(deps.catalog));
     },
   },

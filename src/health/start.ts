@@ -68,6 +68,7 @@ export function startHealth({ config, app, logger, registry, catalog }: HealthOp
     shutdown,
     registry: config.metrics.exporters.includes('prometheus') ? registry : undefined,
     catalog,
+    sample: () => registry?.collect() ?? Promise.resolve(),
     token: config.health.metricsToken,
     startedAtMs: Date.now() - Math.round(process.uptime() * 1000),
     version: app.version ?? 'unknown',

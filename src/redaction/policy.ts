@@ -54,11 +54,23 @@ export class Redactor {
     return SECRET_HEADERS.has(key.toLowerCase()) || this.patterns.some((re) => re.test(key));
   }
 
-  /** As isSecretKey, also for dotted attribute names: `http.request.header.cookie` is secret by its last part. */
+  /**
+   * As isSecretKey, also for dotted attribute names: `http.request.header.cookie` is secret by
+   * its last part. Memoized: attribute names are few and repeat on every span, and a dozen
+   * regular expressions per attribute per span would cost more than the span.
+   */
   isSecretAttribute(key: string): boolean {
-    const dot = key.lastIndexOf('.');
-    return this.isSecretKey(key) || (dot !== -1 && this.isSecretKey(key.slice(dot + 1)));
+    let secret = this.attributeCache.get(key);
+    if (secret === undefined) {
+      const dot = key.lastIndexOf('.');
+      secret = this.isSecretKey(key) || (dot !== -1 && this.isSecretKey(key.slice(dot + 1)));
+      // Bounded: attribute names come from code, but a hostile app could mint them.
+      if (this.attributeCache.size < 4096) this.attributeCache.set(key, secret);
+    }
+    return secret;
   }
+
+  private readonly attributeCache = new Map<string, boolean>();
 
   /**
    * Removes userinfo (a DSN's key is its username, a database URL's password its password)
