@@ -12,7 +12,9 @@ import { startHealth } from './health/start';
 import { installRequestTiming, type FinishListener } from './http/requests';
 import { installResponseTime } from './http/response-time';
 import { slowRequestListener } from './http/slow-requests';
-import { esmTargets, loadInstrumentations, planInstrumentations } from './instrumentations/load';
+import type { InstrumentationName } from './instrumentations/catalog';
+import { deferUntilRequired } from './instrumentations/lazy';
+import { esmTargets, isCore, loadInstrumentation, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
 import { flushWithin } from './lifecycle/flush';
@@ -124,7 +126,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     );
   }
 
-  const producers = pipeline ? [new RegistryProducer(pipeline.registry)] : [];
+  const producers = () => (pipeline ? [new RegistryProducer(pipeline.registry)] : []);
   const meterProvider = createMeterProvider(resource, createPushReaders(config, producers));
   if (meterProvider) {
     metrics.setGlobalMeterProvider(meterProvider);
@@ -134,36 +136,55 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     );
   }
 
-  const loggerProvider = plan.load.some((n) => LOGGING_INSTRUMENTATIONS.includes(n))
-    ? createLoggerProvider(config, resource, [new RedactingLogProcessor(redactor)])
-    : undefined;
-  if (loggerProvider) {
-    const { logs } = require('@opentelemetry/api-logs') as typeof import('@opentelemetry/api-logs');
-    logs.setGlobalLoggerProvider(loggerProvider);
-    undo.push(
-      () => loggerProvider.shutdown(),
-      () => logs.disable(),
-    );
-  }
+  const flushTasks: Array<() => Promise<unknown>> = [tracerProvider, meterProvider]
+    .filter((p) => p !== undefined)
+    .map((p) => () => p.forceFlush());
 
+  // Logs are exported only from logger instrumentations: the provider (sdk-logs and an
+  // exporter) is built when the first of them loads, which may be never.
+  let sendLogs: boolean | undefined;
+  const ensureLoggerProvider = (): boolean => {
+    if (sendLogs !== undefined) return sendLogs;
+    const loggerProvider = createLoggerProvider(config, resource, [new RedactingLogProcessor(redactor)]);
+    sendLogs = loggerProvider !== undefined;
+    if (loggerProvider) {
+      const { logs } = require('@opentelemetry/api-logs') as typeof import('@opentelemetry/api-logs');
+      logs.setGlobalLoggerProvider(loggerProvider);
+      flushTasks.push(() => loggerProvider.forceFlush());
+      undo.push(
+        () => loggerProvider.shutdown(),
+        () => logs.disable(),
+      );
+    }
+    return sendLogs;
+  };
+
+  const instrumentations: Instrumentation[] = [];
+  const load = (name: InstrumentationName) => {
+    const sends = LOGGING_INSTRUMENTATIONS.includes(name) && ensureLoggerProvider();
+    const instrumentation = loadInstrumentation(name, { config, sendLogs: sends }, logger);
+    if (instrumentation) instrumentations.push(instrumentation);
+    // After pg's own: its patch of pg-pool unwraps whatever wrapped `connect` before it.
+    if (name === 'pg' && pipeline) {
+      const pools = new PgPoolGauge();
+      pools.report(pipeline.registry, pipeline.catalog);
+      instrumentations.push(pools);
+    }
+  };
+  undo.push(() => instrumentations.forEach((i) => i.disable()));
   // The loader hook must be in place before the app's first import, which follows this call.
   const esm = (options.esm ?? app.esmEntry) && registerEsmHook(esmTargets(plan.load), logger);
-  const instrumentations: Instrumentation[] = loadInstrumentations(plan.load, { config, sendLogs: !!loggerProvider }, logger);
-  if (pipeline && plan.load.includes('pg')) {
-    const pools = new PgPoolGauge();
-    pools.report(pipeline.registry, pipeline.catalog);
-    instrumentations.push(pools);
-  }
+  // ES modules never pass through require: with the ESM hook everything loads now.
+  const deferred = esm ? [] : plan.load.filter((name) => !isCore(name));
+  // Registered before any instrumentation exists: see deferUntilRequired.
+  undo.push(deferUntilRequired(deferred, load, logger));
+  for (const name of plan.load) if (!deferred.includes(name)) load(name);
   // Whatever the tracing setup: a 5xx after a handler error is reported and typed in errors_total.
   if (isInstalled('express', app.searchDirs)) instrumentations.push(new ExpressErrors());
-  undo.push(() => instrumentations.forEach((i) => i.disable()));
 
   const health = startHealth({ config, app, logger, registry: pipeline?.registry, catalog: pipeline?.catalog });
   undo.push(health.stop);
 
-  const flushTasks: Array<() => Promise<unknown>> = [tracerProvider, meterProvider, loggerProvider]
-    .filter((p) => p !== undefined)
-    .map((p) => () => p.forceFlush());
   flushTasks.push(() => errors.reporter.flush(config.shutdownTimeoutMs));
   const flush = (keepAlive = false) => flushWithin(flushTasks, config.shutdownTimeoutMs, keepAlive);
 
@@ -189,6 +210,8 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     },
     ...summarizeConfig(config),
     instrumentations: instrumentations.map((i) => i.instrumentationName.replace('@opentelemetry/instrumentation-', '')),
+    // Installed, enabled, and loaded only when the app first requires their package.
+    deferred,
     notInstalled: plan.absent,
     esm,
     startupMs: Math.round((performance.now() - startedAt) * 10) / 10,

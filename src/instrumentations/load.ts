@@ -79,28 +79,26 @@ function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
 }
 
 /**
- * Requires and enables each planned instrumentation. One that fails to load is
- * reported and skipped; the others still load.
+ * Requires and enables one instrumentation. One that fails to load is reported and
+ * skipped (undefined); the others still load.
  */
-export function loadInstrumentations(
-  names: readonly InstrumentationName[],
-  ctx: OptionsContext,
-  logger: Logger,
-): Instrumentation[] {
-  const loaded: Instrumentation[] = [];
-  for (const name of names) {
-    const { pkg, exportName } = CATALOG[name];
-    try {
-      const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
-      if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
-      const instrumentation = new Ctor(optionsFor(name, ctx));
-      // Some instrumentations (openai) declare their instrument fields as class fields, which
-      // wipes what the base constructor created; setting the provider again re-creates them.
-      instrumentation.setMeterProvider(metrics.getMeterProvider());
-      loaded.push(instrumentation);
-    } catch (err) {
-      logger.error(`Instrumentation ${name} failed to load: ${describeError(err)}; continuing without it`);
-    }
+export function loadInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation | undefined {
+  const { pkg, exportName } = CATALOG[name];
+  try {
+    const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
+    if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
+    const instrumentation = new Ctor(optionsFor(name, ctx));
+    // Some instrumentations (openai) declare their instrument fields as class fields, which
+    // wipes what the base constructor created; setting the provider again re-creates them.
+    instrumentation.setMeterProvider(metrics.getMeterProvider());
+    return instrumentation;
+  } catch (err) {
+    logger.error(`Instrumentation ${name} failed to load: ${describeError(err)}; continuing without it`);
+    return undefined;
   }
-  return loaded;
+}
+
+/** Instrumentations of node core (always present) load at start; the others may wait for their package. */
+export function isCore(name: InstrumentationName): boolean {
+  return CATALOG[name].modules.length === 0;
 }

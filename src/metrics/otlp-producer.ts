@@ -1,16 +1,17 @@
 import { ValueType, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type CollectionResult,
-  type MetricData,
-  type MetricProducer,
-} from '@opentelemetry/sdk-metrics';
+import type { AggregationTemporality, CollectionResult, DataPointType, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Family, Registry, Series } from './registry';
 
 const SCOPE = { name: '@innatural/otel' };
+
+// sdk-metrics' enum values, written out: this module must not load sdk-metrics by itself
+// (with only the Prometheus exporter, nothing else needs it).
+const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
+const HISTOGRAM = 0 as DataPointType.HISTOGRAM;
+const GAUGE = 2 as DataPointType.GAUGE;
+const SUM = 3 as DataPointType.SUM;
 
 function attributes(family: Family, series: Series): Record<string, string> {
   const out: Record<string, string> = {};
@@ -31,8 +32,8 @@ function toMetricData(family: Family, now: HrTime): MetricData {
   if (spec.type === 'histogram') {
     return {
       descriptor,
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.HISTOGRAM,
+      aggregationTemporality: CUMULATIVE,
+      dataPointType: HISTOGRAM,
       dataPoints: series.map((s) =>
         point(s, { buckets: { boundaries: [...spec.buckets!], counts: [...s.counts!] }, sum: s.sum, count: s.count }),
       ),
@@ -41,16 +42,16 @@ function toMetricData(family: Family, now: HrTime): MetricData {
   if (spec.type === 'counter') {
     return {
       descriptor,
-      aggregationTemporality: AggregationTemporality.CUMULATIVE,
-      dataPointType: DataPointType.SUM,
+      aggregationTemporality: CUMULATIVE,
+      dataPointType: SUM,
       isMonotonic: true,
       dataPoints: series.map((s) => point(s, s.value)),
     };
   }
   return {
     descriptor,
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
-    dataPointType: DataPointType.GAUGE,
+    aggregationTemporality: CUMULATIVE,
+    dataPointType: GAUGE,
     dataPoints: series.map((s) => point(s, s.value)),
   };
 }

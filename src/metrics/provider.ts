@@ -1,21 +1,20 @@
 import type { Resource } from '@opentelemetry/resources';
-import {
-  ConsoleMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type MetricProducer,
-  type MetricReader,
-  type PushMetricExporter,
-} from '@opentelemetry/sdk-metrics';
+import type { MeterProvider, MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { ResolvedConfig } from '../config/resolve';
 import { createOtlpExporter } from '../export/otlp';
 
+type SdkMetrics = typeof import('@opentelemetry/sdk-metrics');
+
+/** sdk-metrics on first use: with only the Prometheus exporter it is never loaded. */
+const sdk = (): SdkMetrics => require('@opentelemetry/sdk-metrics') as SdkMetrics;
+
 /** Push readers (OTLP, console). The Prometheus pull side is served by our own server. */
-export function createPushReaders(config: ResolvedConfig, producers: readonly MetricProducer[] = []): MetricReader[] {
+export function createPushReaders(config: ResolvedConfig, producers: () => readonly MetricProducer[]): MetricReader[] {
   const { metrics } = config;
   const readers: MetricReader[] = [];
   for (const name of metrics.exporters) {
     if (name === 'prometheus') continue;
+    const { ConsoleMetricExporter, PeriodicExportingMetricReader } = sdk();
     const exporter =
       name === 'otlp' ? createOtlpExporter<PushMetricExporter>('metrics', metrics.otlp) : new ConsoleMetricExporter();
     readers.push(
@@ -23,7 +22,7 @@ export function createPushReaders(config: ResolvedConfig, producers: readonly Me
         exporter,
         exportIntervalMillis: metrics.exportIntervalMs,
         exportTimeoutMillis: Math.min(metrics.exportTimeoutMs, metrics.exportIntervalMs),
-        metricProducers: [...producers],
+        metricProducers: [...producers()],
       }),
     );
   }
@@ -32,5 +31,5 @@ export function createPushReaders(config: ResolvedConfig, producers: readonly Me
 
 export function createMeterProvider(resource: Resource, readers: MetricReader[]): MeterProvider | undefined {
   if (readers.length === 0) return undefined;
-  return new MeterProvider({ resource, readers });
+  return new (sdk().MeterProvider)({ resource, readers });
 }

@@ -122,6 +122,24 @@ describe('start', () => {
     }
   });
 
+  it('an installed package’s instrumentation loads only when the app first requires it', async () => {
+    const app = await startApp({ fixture: 'express-app.js', env: sinkEnv(sink, { OTEL_SERVICE_NAME: 'deferred', OTEL_LOG_LEVEL: 'debug' }) });
+    try {
+      const line = startLines(app.logLines())[0]!;
+      assert.ok((line.deferred as string[]).includes('pg'), JSON.stringify(line.deferred));
+      assert.ok(!(line.instrumentations as string[]).includes('pg'));
+      assert.ok((line.instrumentations as string[]).includes('http'), 'node core ones load at start');
+      const loadedPg = () => app.logLines().some((l) => l.message === 'Instrumentation pg loaded on first require of pg');
+      await app.get('/api/users/1');
+      assert.equal(loadedPg(), false, 'express alone does not load pg');
+      assert.deepEqual(await (await app.get('/api/db')).json(), { n: 42 });
+      assert.equal(loadedPg(), true);
+      await sink.waitFor(() => sink.spans.find((s) => s.resource['service.name'] === 'deferred' && s.scope.name === '@opentelemetry/instrumentation-pg'));
+    } finally {
+      app.kill();
+    }
+  });
+
   it('worker threads do not start a second SDK', async () => {
     const app = await startApp({ fixture: 'worker-app.js', env: sinkEnv(sink, { OTEL_SERVICE_NAME: 'workers' }) });
     try {
