@@ -7,18 +7,18 @@ import { describe, it } from 'node:test';
 import { CATALOG, catalogSpec, type CatalogKey } from '../../src/metrics/catalog';
 import { baseEnv, startApp, type RunningApp } from '../support/app';
 import { parseExposition } from '../support/prom-text';
+import { waitFor } from '../support/wait';
 
 const LAUNCHER = '../../examples/chatbot/start.js';
 
 async function banner(app: RunningApp, timeoutMs = 15000): Promise<{ app: string; health: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const found = () => {
     const appUrl = /App:\s+(http:\/\/localhost:\d+)/.exec(app.stdout())?.[1];
     const health = /Metrics:\s+(http:\/\/localhost:\d+)\/metrics/.exec(app.stdout())?.[1];
-    if (appUrl && health) return { app: appUrl.replace('localhost', '127.0.0.1'), health: health.replace('localhost', '127.0.0.1') };
-    if (Date.now() > deadline) throw new Error(`no banner\n${app.stdout()}\n${app.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    if (!appUrl || !health) return undefined;
+    return { app: appUrl.replace('localhost', '127.0.0.1'), health: health.replace('localhost', '127.0.0.1') };
+  };
+  return waitFor(found, timeoutMs, 'launcher', () => `no banner\n${app.stdout()}\n${app.stderr()}`);
 }
 
 const post = (url: string, body: unknown) =>
@@ -66,11 +66,7 @@ describe('example chatbot', () => {
     try {
       const urls = await banner(demo);
       assert.match(demo.stdout(), /store: postgresql, cache: redis/);
-      const deadline = Date.now() + 30000;
-      while (!/Demo traffic done/.test(demo.stdout())) {
-        assert.ok(Date.now() < deadline, `demo did not finish\n${demo.stdout()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(() => /Demo traffic done/.test(demo.stdout()), 30000, 'demo', () => demo.stdout());
       const m = parseExposition(await (await fetch(`${urls.health}/metrics`)).text());
       const still: string[] = [];
       for (const key of Object.keys(CATALOG) as CatalogKey[]) {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { OtlpSink } from './otlp-sink';
+import { waitFor } from './wait';
 
 export const REPO = resolve(__dirname, '..', '..', '..');
 export const FIXTURES = join(REPO, 'test', 'fixtures');
@@ -128,13 +129,13 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
 
 /** The health server's port, from its "listening" log line (tests run it on port 0). */
 export async function healthUrl(app: RunningApp, timeoutMs = 5000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = app.logLines().find((l) => l.message === 'Health server listening');
-    if (line) return `http://127.0.0.1:${String(line.port)}`;
-    if (Date.now() > deadline) throw new Error(`no health server line\n${app.stderr()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const line = await waitFor(
+    () => app.logLines().find((l) => l.message === 'Health server listening'),
+    timeoutMs,
+    'health server',
+    () => `no "Health server listening" line\n${app.stderr()}`,
+  );
+  return `http://127.0.0.1:${String(line.port)}`;
 }
 
 export function parseLogLines(text: string): Array<Record<string, unknown>> {

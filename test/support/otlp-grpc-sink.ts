@@ -4,6 +4,7 @@
  */
 import type * as Grpc from '@grpc/grpc-js';
 import { parseRequest, type SinkLog, type SinkMetric, type SinkSpan } from './otlp-sink';
+import { waitFor } from './wait';
 
 const SERVICES = {
   'opentelemetry.proto.collector.trace.v1.TraceService': 'ExportTraceServiceRequest',
@@ -66,15 +67,7 @@ export async function startOtlpGrpcSink(): Promise<OtlpGrpcSink> {
     metrics,
     logs,
     metadata,
-    async waitFor(probe, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = probe();
-        if (value) return value;
-        if (Date.now() > deadline) throw new Error(`gRPC sink: timed out; spans ${spans.length}, metrics ${metrics.length}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
+    waitFor: (probe, timeoutMs = 10_000) => waitFor(probe, timeoutMs, 'gRPC sink', () => `spans ${spans.length}, metrics ${metrics.length}`),
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
   };
 }

@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { waitFor } from './wait';
 import { decodeMessage, OTLP_SCHEMAS, type OtlpMessageName } from './protobuf';
 
 export type SinkEncoding = 'protobuf' | 'json';
@@ -131,7 +132,6 @@ export interface OtlpSinkOptions {
 }
 
 const HOST = '127.0.0.1';
-const POLL_MS = 25;
 
 const SIGNALS = {
   '/v1/traces': 'ExportTraceServiceRequest',
@@ -265,16 +265,8 @@ export async function startOtlpSink(opts: OtlpSinkOptions = {}): Promise<OtlpSin
     requests,
     rejections,
 
-    async waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const result = probe();
-        if (result) return result;
-        if (Date.now() >= deadline) {
-          throw new Error(`OTLP sink: nothing matched within ${timeoutMs} ms; received ${summary()}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      }
+    waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+      return waitFor(probe, timeoutMs, 'OTLP sink', () => `received ${summary()}`);
     },
 
     setMode(next: SinkMode): Promise<void> {

@@ -17,6 +17,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { brotliDecompress, gunzip, inflate, inflateRaw } from 'node:zlib';
 import { parseRequest, type SinkEncoding, type SinkSpan } from './otlp-sink';
+import { waitFor } from './wait';
 
 export const SENTRY_PUBLIC_KEY = 'publickey123';
 export const SENTRY_PROJECT_ID = '42';
@@ -122,7 +123,6 @@ export interface SentrySink {
 }
 
 const HOST = '127.0.0.1';
-const POLL_MS = 25;
 
 /** Item types whose payload is JSON even when the item header has no content_type. */
 const JSON_ITEM_TYPES = new Set([
@@ -326,16 +326,8 @@ export async function startSentrySink(): Promise<SentrySink> {
       return items.filter((i) => i.type === type);
     },
 
-    async waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const result = probe();
-        if (result) return result;
-        if (Date.now() >= deadline) {
-          throw new Error(`Sentry sink: nothing matched within ${timeoutMs} ms; received ${summary()}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      }
+    waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+      return waitFor(probe, timeoutMs, 'Sentry sink', () => `received ${summary()}`);
     },
 
     setMode(next: SentrySinkMode): void {

@@ -1,0 +1,18 @@
+/**
+ * Polls `probe` every 25 ms until it returns something truthy; on timeout rejects with
+ * `describe()`'s account of what was seen, so a failing test says why.
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false,
+  timeoutMs: number,
+  who: string,
+  describe: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = probe();
+    if (result) return result;
+    if (Date.now() >= deadline) throw new Error(`${who}: nothing matched within ${timeoutMs} ms; ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
