@@ -10,6 +10,7 @@ const { memoryStore, postgresStore } = require('./store');
 const LANGUAGES = new Set(['ar', 'en', 'fr']);
 const RATE_LIMIT = { windowMs: 10_000, max: 30 };
 const SESSION_IDLE_MS = 5 * 60_000;
+const BOOT_ID = Date.now().toString(36);
 
 async function main() {
   let baseURL = process.env.OPENAI_BASE_URL;
@@ -62,7 +63,8 @@ async function main() {
       otel.trackChatMessage('user', language);
       await store.add(sessionId, 'user', message);
 
-      const cacheKey = `chat:${language}:${message.trim().toLowerCase()}`;
+      // Per process start: a fresh demo run asks the LLM again instead of replaying the last run's cache.
+      const cacheKey = `chat:${BOOT_ID}:${language}:${message.trim().toLowerCase()}`;
       let reply = redis ? await redis.get(cacheKey).catch(() => null) : null;
       if (!reply) {
         const history = await store.history(sessionId);
