@@ -1,7 +1,8 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Resource } from '@opentelemetry/resources';
+import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ResolvedConfig } from './config/resolve';
 import { summarizeConfig } from './config/summary';
 import { registerEsmHook } from './esm/hook';
@@ -12,7 +13,7 @@ import { startHealth } from './health/start';
 import { installRequestTiming, type FinishListener } from './http/requests';
 import { installResponseTime } from './http/response-time';
 import { slowRequestListener } from './http/slow-requests';
-import type { InstrumentationName } from './instrumentations/catalog';
+import { CATALOG, type InstrumentationName } from './instrumentations/catalog';
 import { deferUntilRequired } from './instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
@@ -83,21 +84,27 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   undo.push(installDiag(logger));
 
   const app = appInfo(options.mainScript, options.cwd);
-  const resource = buildResource(config, app);
+  // Built on first use: detectors read files, and a metrics-only service may never need it.
+  let built: Resource | undefined;
+  const resource = () => (built ??= buildResource(config, app));
 
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  undo.push(() => context.disable());
   const redactor = new Redactor(config.redactKeys);
   const pipeline = startMetrics(config, logger, undo);
   const errors = startErrors(config, app, logger, redactor, pipeline?.catalog);
   undo.push(() => errors.stop(config.shutdownTimeoutMs));
+  const sentryOtlp = config.sentry?.traces ? errors.sentry?.otlp : undefined;
+  const tracing = config.traces.exporters.length > 0 || sentryOtlp !== undefined;
 
-  const sentryBaggage = config.sentry
-    ? [new SentryTracePropagator({ environment: config.sentry.environment ?? config.environment, release: config.sentry.release })]
-    : [];
-  propagation.setGlobalPropagator(createPropagator(config.propagators, sentryBaggage));
-  undo.push(() => propagation.disable());
+  // Context only matters when spans are exported; without, async hooks would cost for nothing.
+  if (tracing) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    undo.push(() => context.disable());
+    const sentryBaggage = config.sentry
+      ? [new SentryTracePropagator({ environment: config.sentry.environment ?? config.environment, release: config.sentry.release })]
+      : [];
+    propagation.setGlobalPropagator(createPropagator(config.propagators, sentryBaggage));
+    undo.push(() => propagation.disable());
+  }
 
   // With INNATURAL_APP_ROUTES our paths on the app's port are ours, not the app's traffic.
   const notAppTraffic = config.health.appRoutes ? (req: { url?: string }) => isHealthPath(req.url) : () => false;
@@ -106,46 +113,51 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   undo.push(installRequestTiming(finishListeners, notAppTraffic));
   undo.push(installResponseTime(config.http.responseTimeHeader));
   const plan = planInstrumentations(config.instrumentations, app, {
-    traces: config.traces.exporters.length > 0,
+    traces: tracing,
     metrics: pipeline !== undefined,
     logs: config.logs.exporters.length > 0,
   });
 
+  const flushTasks: Array<() => Promise<unknown>> = [];
   const activity = new Activity();
-  const sentryOtlp = config.sentry?.traces ? errors.sentry?.otlp : undefined;
-  const tracerProvider = createTracerProvider(config, resource, {
-    processors: [new RedactingSpanProcessor(redactor), activity],
-    exporters: sentryOtlp ? [sentryTraceExporter(sentryOtlp)] : [],
-    metrics: pipeline ? new MetricsSpanProcessor(pipeline.catalog, pipeline.ai) : undefined,
-  });
-  if (tracerProvider) {
-    trace.setGlobalTracerProvider(tracerProvider);
+  let tracerProvider: BasicTracerProvider | undefined;
+  // With tracing, now; in metrics-only mode, when a client instrumentation that feeds metrics loads.
+  const ensureTracerProvider = () => {
+    if (tracerProvider) return;
+    tracerProvider = createTracerProvider(config, resource(), {
+      processors: [new RedactingSpanProcessor(redactor), activity],
+      exporters: sentryOtlp ? [sentryTraceExporter(sentryOtlp)] : [],
+      metrics: pipeline ? new MetricsSpanProcessor(pipeline.catalog, pipeline.ai) : undefined,
+    });
+    if (!tracerProvider) return;
+    const provider = tracerProvider;
+    trace.setGlobalTracerProvider(provider);
+    flushTasks.push(() => provider.forceFlush());
     undo.push(
-      () => tracerProvider.shutdown(),
+      () => provider.shutdown(),
       () => trace.disable(),
     );
-  }
+  };
+  if (tracing) ensureTracerProvider();
 
   const producers = () => (pipeline ? [new RegistryProducer(pipeline.registry)] : []);
-  const meterProvider = createMeterProvider(resource, createPushReaders(config, producers));
+  const readers = createPushReaders(config, producers);
+  const meterProvider = readers.length > 0 ? createMeterProvider(resource(), readers) : undefined;
   if (meterProvider) {
     metrics.setGlobalMeterProvider(meterProvider);
+    flushTasks.push(() => meterProvider.forceFlush());
     undo.push(
       () => meterProvider.shutdown(),
       () => metrics.disable(),
     );
   }
 
-  const flushTasks: Array<() => Promise<unknown>> = [tracerProvider, meterProvider]
-    .filter((p) => p !== undefined)
-    .map((p) => () => p.forceFlush());
-
   // Logs are exported only from logger instrumentations: the provider (sdk-logs and an
   // exporter) is built when the first of them loads, which may be never.
   let sendLogs: boolean | undefined;
   const ensureLoggerProvider = (): boolean => {
     if (sendLogs !== undefined) return sendLogs;
-    const loggerProvider = createLoggerProvider(config, resource, [new RedactingLogProcessor(redactor)]);
+    const loggerProvider = createLoggerProvider(config, resource(), [new RedactingLogProcessor(redactor)]);
     sendLogs = loggerProvider !== undefined;
     if (loggerProvider) {
       const { logs } = require('@opentelemetry/api-logs') as typeof import('@opentelemetry/api-logs');
@@ -161,6 +173,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
 
   const instrumentations: Instrumentation[] = [];
   const load = (name: InstrumentationName) => {
+    if (CATALOG[name].role === 'metrics') ensureTracerProvider();
     const sends = LOGGING_INSTRUMENTATIONS.includes(name) && ensureLoggerProvider();
     const instrumentation = loadInstrumentation(name, { config, sendLogs: sends }, logger);
     if (instrumentation) instrumentations.push(instrumentation);

@@ -29,7 +29,6 @@ export function createPushReaders(config: ResolvedConfig, producers: () => reado
   return readers;
 }
 
-export function createMeterProvider(resource: Resource, readers: MetricReader[]): MeterProvider | undefined {
-  if (readers.length === 0) return undefined;
+export function createMeterProvider(resource: Resource, readers: MetricReader[]): MeterProvider {
   return new (sdk().MeterProvider)({ resource, readers });
 }
