@@ -232,9 +232,11 @@ async function measureStartup(variant) {
 }
 
 function versions() {
+  // Read from node_modules directly: some packages' `exports` hide their package.json.
   const v = (name) => {
     try {
-      return JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [REPO] }), 'utf8')).version;
+      const file = name === REPO ? join(REPO, 'package.json') : join(REPO, 'node_modules', name, 'package.json');
+      return JSON.parse(readFileSync(file, 'utf8')).version;
     } catch {
       return '?';
     }

@@ -1,5 +1,4 @@
 import { context, metrics, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -27,20 +26,15 @@ import { AiLedger } from './metrics/ai-ledger';
 import { setMetricsState } from './metrics/api';
 import { registerCatalog, type CatalogMetrics } from './metrics/catalog-metrics';
 import { httpMetricsListener } from './metrics/http-server';
-import { RegistryProducer } from './metrics/otlp-producer';
 import { PgPoolGauge } from './metrics/pg-pool';
 import { createMeterProvider, createPushReaders } from './metrics/provider';
 import { Registry } from './metrics/registry';
 import { installRuntimeMetrics } from './metrics/runtime';
-import { MetricsSpanProcessor } from './metrics/spans';
 import { appInfo, isInstalled } from './modules';
 import { RedactingLogProcessor } from './redaction/logs';
 import { Redactor } from './redaction/policy';
 import { RedactingSpanProcessor } from './redaction/spans';
 import { SentryTracePropagator } from './sentry/propagator';
-import { buildResource } from './resource';
-import { createPropagator } from './tracing/propagators';
-import { createTracerProvider } from './tracing/provider';
 
 export interface BootOptions {
   /** undefined: decide from the entry script. */
@@ -86,7 +80,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const app = appInfo(options.mainScript, options.cwd);
   // Built on first use: detectors read files, and a metrics-only service may never need it.
   let built: Resource | undefined;
-  const resource = () => (built ??= buildResource(config, app));
+  const resource = () => (built ??= (require('./resource') as typeof import('./resource')).buildResource(config, app));
 
   const redactor = new Redactor(config.redactKeys);
   const pipeline = startMetrics(config, logger, undo);
@@ -96,7 +90,10 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const tracing = config.traces.exporters.length > 0 || sentryOtlp !== undefined;
 
   // Context only matters when spans are exported; without, async hooks would cost for nothing.
+  // Tracing modules are required here, not imported: a metrics-only service never loads them.
   if (tracing) {
+    const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+    const { createPropagator } = require('./tracing/propagators') as typeof import('./tracing/propagators');
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     undo.push(() => context.disable());
     const sentryBaggage = config.sentry
@@ -124,6 +121,8 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   // With tracing, now; in metrics-only mode, when a client instrumentation that feeds metrics loads.
   const ensureTracerProvider = () => {
     if (tracerProvider) return;
+    const { createTracerProvider } = require('./tracing/provider') as typeof import('./tracing/provider');
+    const { MetricsSpanProcessor } = require('./metrics/spans') as typeof import('./metrics/spans');
     tracerProvider = createTracerProvider(config, resource(), {
       processors: [new RedactingSpanProcessor(redactor), activity],
       exporters: sentryOtlp ? [sentryTraceExporter(sentryOtlp)] : [],
@@ -140,7 +139,12 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   };
   if (tracing) ensureTracerProvider();
 
-  const producers = () => (pipeline ? [new RegistryProducer(pipeline.registry)] : []);
+  // Called only when a push exporter exists: the producer pulls in sdk-metrics' model.
+  const producers = () => {
+    if (!pipeline) return [];
+    const { RegistryProducer } = require('./metrics/otlp-producer') as typeof import('./metrics/otlp-producer');
+    return [new RegistryProducer(pipeline.registry)];
+  };
   const readers = createPushReaders(config, producers);
   const meterProvider = readers.length > 0 ? createMeterProvider(resource(), readers) : undefined;
   if (meterProvider) {

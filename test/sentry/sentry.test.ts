@@ -91,6 +91,24 @@ describe('Sentry', () => {
     assert.ok(sentry.otlpHeaders.some((h) => /sentry_key=publickey123/.test(String(h['x-sentry-auth']))));
   });
 
+  it('with OTEL_TRACES_EXPORTER=none, spans still go to Sentry', async () => {
+    const sentryOnly = await startApp({
+      fixture: 'sentry-app.js',
+      env: sinkEnv(otlp, { SENTRY_DSN: sentry.dsn, OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'sentry-only' }),
+    });
+    try {
+      await (await sentryOnly.get('/api/ok')).text();
+      const span = await sentry.waitFor(() =>
+        sentry.spans.find((s) => s.resource['service.name'] === 'sentry-only' && s.kind === 2 && s.attributes['http.route'] === '/api/ok'),
+      );
+      assert.equal(span.name, 'GET /api/ok');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(otlp.spans.filter((s) => s.resource['service.name'] === 'sentry-only').length, 0, 'nothing to the OTLP endpoint');
+    } finally {
+      sentryOnly.kill();
+    }
+  });
+
   it('Sentry starts no trace and no HTTP span of its own', async () => {
     await app.get('/api/ok');
     await new Promise((r) => setTimeout(r, 300));
