@@ -226,7 +226,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
       environment: config.resourceAttributes['deployment.environment.name'] ?? config.environment,
     },
     ...summarizeConfig(config),
-    instrumentations: instrumentations.map((i) => i.instrumentationName.replace('@opentelemetry/instrumentation-', '')),
+    instrumentations: instrumentations.map((i) => i.instrumentationName.replace(/^@opentelemetry\/instrumentation-|^@innatural\/otel-/, '')),
     // Installed, enabled, and loaded only when the app first requires their package.
     deferred,
     notInstalled: plan.absent,

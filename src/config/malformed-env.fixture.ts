@@ -96,4 +96,5 @@ export const MALFORMED_ENV: ReadonlyArray<MalformedEnvRow> = [
   { variable: 'SENTRY_DEBUG', value: 'yes', fallbackDescription: 'false' },
   { variable: 'SENTRY_PROFILES_SAMPLE_RATE', value: '2', fallbackDescription: '0' },
   { variable: 'INNATURAL_SENTRY_TRACES', value: 'sure', fallbackDescription: 'true' },
+  { variable: 'INNATURAL_EXPRESS_LAYER_SPANS', value: 'some', fallbackDescription: 'false' },
 ];

@@ -76,6 +76,8 @@ export interface ResolvedConfig {
       readonly linkCountLimit: number;
     };
     readonly ignorePaths: readonly string[];
+    /** The stock express instrumentation (a span per layer) instead of one span per route. */
+    readonly expressLayerSpans: boolean;
   };
   readonly metrics: {
     readonly exporters: readonly MetricExporterName[];
@@ -173,6 +175,7 @@ export function resolveConfig(env: Env): Resolution {
         linkCountLimit: r.integer('OTEL_SPAN_LINK_COUNT_LIMIT', 128, { min: 0 }),
       },
       ignorePaths: r.list<string>('INNATURAL_TRACES_IGNORE_PATHS', undefined, []).map((p) => (p.startsWith('/') ? p : `/${p}`)),
+      expressLayerSpans: r.boolean('INNATURAL_EXPRESS_LAYER_SPANS', false),
     },
     metrics: {
       exporters: withoutNone(r.list('OTEL_METRICS_EXPORTER', METRIC_EXPORTERS, ['prometheus'])),

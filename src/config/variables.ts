@@ -117,6 +117,10 @@ export const VARIABLES = {
   INNATURAL_SENTRY_TRACES: { kind: 'boolean', description: 'also send spans to Sentry (default true with a DSN)' },
   INNATURAL_METRICS_PREFIX: { kind: 'string', description: 'prefix of the catalog metric names (default innatural_chatbot)' },
   INNATURAL_METRICS_CARDINALITY_LIMIT: { kind: 'integer', description: 'series cap per metric; above it one overflow series' },
+  INNATURAL_EXPRESS_LAYER_SPANS: {
+    kind: 'boolean',
+    description: 'true: the stock express instrumentation, a span per middleware (default: one span per matched route)',
+  },
   INNATURAL_TRACES_IGNORE_PATHS: {
     kind: 'list',
     description: 'extra incoming paths never traced, exact or ending in * for a prefix',

@@ -85,6 +85,10 @@ function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
 export function loadInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation | undefined {
   const { pkg, exportName } = CATALOG[name];
   try {
+    if (name === 'express' && !ctx.config.traces.expressLayerSpans) {
+      const { ExpressRoutes } = require('./express-routes') as typeof import('./express-routes');
+      return new ExpressRoutes();
+    }
     const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
     if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
     const instrumentation = new Ctor(optionsFor(name, ctx));

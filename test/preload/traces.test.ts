@@ -52,7 +52,31 @@ describe('traces from a CommonJS express app', () => {
     const all = sink.spans.filter((s) => s.traceId === server.traceId && s.attributes['express.type'] === 'request_handler');
     assert.equal(all.length, 1, `handler spans: ${all.map((s) => `${s.scope.name}:${s.name}`).join(', ')}`);
     assert.equal(handlers[0]!.attributes['http.route'], '/api/users/:id');
+    assert.equal(handlers[0]!.name, 'request handler - /api/users/:id');
+    assert.equal(handlers[0]!.parentSpanId, server.spanId);
     assert.equal(sink.spans.filter((s) => s.scope.name.includes('instrumentation-router')).length, 0);
+    assert.equal(
+      sink.spans.filter((s) => s.traceId === server.traceId && s.attributes['express.type'] === 'middleware').length,
+      0,
+      'no span per middleware layer by default',
+    );
+  });
+
+  it('INNATURAL_EXPRESS_LAYER_SPANS=true brings back a span per middleware (the stock instrumentation)', async () => {
+    const layered = await startApp({
+      fixture: 'express-app.js',
+      env: sinkEnv(sink, { OTEL_SERVICE_NAME: 'layered', INNATURAL_EXPRESS_LAYER_SPANS: 'true' }),
+    });
+    try {
+      await (await layered.get('/api/users/3')).text();
+      const server = await serverSpan('layered', '/api/users/:id');
+      const middleware = await sink.waitFor(() =>
+        sink.spans.find((s) => s.traceId === server.traceId && s.attributes['express.type'] === 'middleware'),
+      );
+      assert.equal(middleware.scope.name, '@opentelemetry/instrumentation-express');
+    } finally {
+      layered.kill();
+    }
   });
 
   it('records a pg query against the real PostgreSQL', async () => {

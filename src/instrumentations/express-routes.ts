@@ -1,0 +1,81 @@
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+interface Route {
+  readonly path: unknown;
+}
+
+type Dispatch = (this: Route, req: IncomingMessage, res: ServerResponse, done: (err?: unknown) => void) => unknown;
+
+export const EXPRESS_SCOPE = '@innatural/otel-express';
+
+function fullRoute(req: IncomingMessage, route: Route): string {
+  const path = typeof route.path === 'string' ? route.path : String(route.path);
+  const base = (req as { baseUrl?: unknown }).baseUrl;
+  if (typeof base !== 'string' || base === '') return path;
+  return path === '/' ? base : base + path;
+}
+
+/**
+ * One span per matched route (`request handler - /api/users/:id`) and `http.route` on the
+ * server span, from a single wrap of the router's Route#dispatch. The stock express
+ * instrumentation wraps every middleware layer of every request, which costs more than
+ * all the rest of the tracing (INNATURAL_EXPRESS_LAYER_SPANS=true brings it back).
+ */
+export class ExpressRoutes extends InstrumentationBase {
+  constructor() {
+    super(EXPRESS_SCOPE, '1.0.0', {});
+  }
+
+  protected init() {
+    const instrumentation = this;
+    const patch = (proto: { dispatch: Dispatch }) => {
+      this._wrap(proto, 'dispatch', (original: Dispatch) =>
+        function dispatch(this: Route, req, res, done) {
+          const route = fullRoute(req, this);
+          const rpc = getRPCMetadata(context.active());
+          if (rpc?.type === RPCType.HTTP) rpc.route = route;
+          const span = instrumentation.tracer.startSpan(`request handler - ${route}`, {
+            attributes: { 'http.route': route, 'express.name': route, 'express.type': 'request_handler' },
+          });
+          let ended = false;
+          const end = (err?: unknown) => {
+            if (ended) return;
+            ended = true;
+            if (err instanceof Error) {
+              span.recordException(err);
+              span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+            }
+            span.end();
+          };
+          res.once('finish', end);
+          res.once('close', end);
+          return context.with(trace.setSpan(context.active(), span), () =>
+            original.call(this, req, res, function (this: unknown, err?: unknown) {
+              // Leaving the route (next(), next('route') or an error): the handler's part is over.
+              end(err);
+              return done.apply(this, arguments as unknown as [unknown]);
+            }),
+          );
+        },
+      );
+    };
+    const unpatch = (exports: { prototype: { dispatch: Dispatch } }) => this._unwrap(exports.prototype, 'dispatch');
+    const file = (name: string, versions: string[]) =>
+      new InstrumentationNodeModuleFile(
+        name,
+        versions,
+        (exports: { prototype: { dispatch: Dispatch } }) => {
+          patch(exports.prototype);
+          return exports;
+        },
+        unpatch,
+      );
+    return [
+      new InstrumentationNodeModuleDefinition('router', ['>=2 <3'], undefined, undefined, [file('router/lib/route.js', ['>=2 <3'])]),
+      new InstrumentationNodeModuleDefinition('express', ['>=4 <5'], undefined, undefined, [file('express/lib/router/route.js', ['>=4 <5'])]),
+    ];
+  }
+}
