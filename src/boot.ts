@@ -6,6 +6,7 @@ import type { ResolvedConfig } from './config/resolve';
 import { summarizeConfig } from './config/summary';
 import { registerEsmHook } from './esm/hook';
 import { ExpressErrors } from './errors/express';
+import { errorClassName } from './errors/name';
 import { startErrors } from './errors/start';
 import { isHealthPath } from './health/routes';
 import { startHealth } from './health/start';
@@ -211,7 +212,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
       flush: () => flush(true),
       logger,
       onCrash: (err) => {
-        pipeline?.catalog.errors.inc([errorName(err), 'fatal']);
+        pipeline?.catalog.errors.inc([errorClassName(err) ?? 'UncaughtException', 'fatal']);
         errors.reporter.exception(err, { level: 'fatal', mechanism: 'onuncaughtexception', handled: false });
       },
     }),
@@ -248,11 +249,6 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
 function sentryTraceExporter(endpoint: { url: string; headers: Record<string, string> }): SpanExporter {
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
   return new OTLPTraceExporter({ url: endpoint.url, headers: endpoint.headers, concurrencyLimit: 4 });
-}
-
-function errorName(err: unknown): string {
-  const name = err instanceof Error ? err.name : undefined;
-  return typeof name === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(name) ? name : 'UncaughtException';
 }
 
 /** Reverse order; each step isolated so one failure does not leave the rest installed. */

@@ -5,6 +5,7 @@
  */
 import type { Span } from '@opentelemetry/api';
 import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import { errorClassName } from './name';
 import type { ErrorReporter, Level } from './reporter';
 
 interface ErrorState {
@@ -25,17 +26,12 @@ function state(): ErrorState | undefined {
 
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warning', 'log', 'info', 'debug'];
 
-function errorType(error: unknown): string {
-  const name = error instanceof Error ? error.name : undefined;
-  return typeof name === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(name) ? name : 'Error';
-}
-
 /** Reports an error (with optional context) and counts it in errors_total. Returns the Sentry event id, if any. */
 export function captureException(error: unknown, ctx?: Record<string, unknown>): string | undefined {
   const st = state();
   if (!st) return undefined;
   try {
-    st.metrics?.errors.inc([errorType(error), 'error']);
+    st.metrics?.errors.inc([errorClassName(error) ?? 'Error', 'error']);
     return st.reporter.exception(error, { level: 'error', mechanism: 'api', handled: true, context: ctx });
   } catch {
     return undefined;

@@ -21,10 +21,15 @@ interface ExpressRequest extends IncomingMessage {
  * costs nothing per middleware layer, unlike wrapping every layer to track it.
  */
 export function routeLabel(req: IncomingMessage): string {
-  const { route, baseUrl } = req as ExpressRequest;
+  const { route } = req as ExpressRequest;
   if (!route || route.path === undefined) return UNMATCHED;
+  return routeTemplate(req, route);
+}
+
+/** A matched route's full template: the mount path (`req.baseUrl`) and the route's own path. */
+export function routeTemplate(req: IncomingMessage, route: { readonly path?: unknown }): string {
   const path = typeof route.path === 'string' ? route.path : String(route.path);
-  const base = typeof baseUrl === 'string' ? baseUrl : '';
-  if (base === '') return path;
+  const base = (req as ExpressRequest).baseUrl;
+  if (typeof base !== 'string' || base === '') return path;
   return path === '/' ? base : base + path;
 }

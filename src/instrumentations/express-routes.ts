@@ -2,6 +2,7 @@ import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { routeTemplate } from '../http/route';
 
 interface Route {
   readonly path: unknown;
@@ -10,13 +11,6 @@ interface Route {
 type Dispatch = (this: Route, req: IncomingMessage, res: ServerResponse, done: (err?: unknown) => void) => unknown;
 
 export const EXPRESS_SCOPE = '@innatural/otel-express';
-
-function fullRoute(req: IncomingMessage, route: Route): string {
-  const path = typeof route.path === 'string' ? route.path : String(route.path);
-  const base = (req as { baseUrl?: unknown }).baseUrl;
-  if (typeof base !== 'string' || base === '') return path;
-  return path === '/' ? base : base + path;
-}
 
 /**
  * One span per matched route (`request handler - /api/users/:id`) and `http.route` on the
@@ -34,7 +28,7 @@ export class ExpressRoutes extends InstrumentationBase {
     const patch = (proto: { dispatch: Dispatch }) => {
       this._wrap(proto, 'dispatch', (original: Dispatch) =>
         function dispatch(this: Route, req, res, done) {
-          const route = fullRoute(req, this);
+          const route = routeTemplate(req, this);
           const rpc = getRPCMetadata(context.active());
           if (rpc?.type === RPCType.HTTP) rpc.route = route;
           const span = instrumentation.tracer.startSpan(`request handler - ${route}`, {

@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { requestError } from '../errors/express';
+import { errorClassName } from '../errors/name';
 import type { FinishListener } from '../http/requests';
 import { methodLabel, routeLabel } from '../http/route';
 import type { CatalogMetrics } from './catalog-metrics';
@@ -9,10 +10,7 @@ import type { CatalogMetrics } from './catalog-metrics';
  * name (`InternalServerError` for 500): bounded, and says more on a dashboard than a number.
  */
 function errorType(req: IncomingMessage, status: number): string {
-  const error = requestError(req)?.error;
-  const name = error instanceof Error ? error.name : undefined;
-  if (typeof name === 'string' && /^[A-Za-z][\w.]{0,63}$/.test(name)) return name;
-  return (STATUS_CODES[status] ?? `HTTP${status}`).replace(/[^A-Za-z0-9]/g, '');
+  return errorClassName(requestError(req)?.error) ?? (STATUS_CODES[status] ?? `HTTP${status}`).replace(/[^A-Za-z0-9]/g, '');
 }
 
 /** The catalog's HTTP rows, from each finished request of the app. */
