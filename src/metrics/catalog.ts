@@ -2,21 +2,15 @@
  * The documented metrics, as a contract: dashboards and alerts out there are written
  * against these names, labels and buckets. Views, docs and tests derive from this table.
  */
-import type { MetricSpec, MetricType } from './registry';
+import type { MetricSpec } from './registry';
 
 export const DEFAULT_PREFIX = 'innatural_chatbot';
 
 export const LATENCY_BUCKETS = [0.1, 0.5, 1, 2, 5, 10] as const;
 export const DB_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
 
-interface CatalogRow {
-  readonly suffix: string;
-  readonly type: MetricType;
-  readonly help: string;
-  readonly labels: readonly string[];
-  readonly buckets?: readonly number[];
-  readonly unit?: string;
-}
+/** A MetricSpec whose name is the suffix after the configurable prefix. */
+type CatalogRow = Omit<MetricSpec, 'name'> & { readonly suffix: string };
 
 export const CATALOG = {
   httpRequestDuration: {
