@@ -109,7 +109,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const finishListeners: FinishListener[] = [slowRequestListener(config.http.slowRequestMs, logger), errors.listener];
   if (pipeline) finishListeners.push(httpMetricsListener(pipeline.catalog));
   undo.push(installRequestTiming(finishListeners, notAppTraffic));
-  undo.push(installResponseTime(config.http.responseTimeHeader));
+  undo.push(installResponseTime(config.http.responseTimeHeader, tracing));
   const plan = planInstrumentations(config.instrumentations, app, {
     traces: tracing,
     metrics: pipeline !== undefined,

@@ -14,9 +14,9 @@ export function responseTraceId(req: IncomingMessage): string | undefined {
  * Sets `X-Response-Time: 12.34ms` on every response of the app's servers. Patched on
  * writeHead, which Node itself calls for implicit headers, so it holds for `res.end()`,
  * Express's `res.send()` and an explicit `res.writeHead()` alike, and always before the
- * headers leave. `header` undefined: only the trace id is noted.
+ * headers leave. `header` undefined: only the trace id is noted (when tracing: there is none otherwise).
  */
-export function installResponseTime(header: string | undefined): () => void {
+export function installResponseTime(header: string | undefined, tracing: boolean): () => void {
   const proto = ServerResponse.prototype;
   const original = proto.writeHead;
   function writeHead(this: ServerResponse, ...args: unknown[]) {
@@ -24,8 +24,10 @@ export function installResponseTime(header: string | undefined): () => void {
     const started = requestStart(req);
     if (started !== undefined && !this.headersSent) {
       if (header) this.setHeader(header, `${(performance.now() - started).toFixed(2)}ms`);
-      const span = trace.getActiveSpan();
-      if (span) (req as Traced)[TRACE_ID] = span.spanContext().traceId;
+      if (tracing) {
+        const span = trace.getActiveSpan();
+        if (span) (req as Traced)[TRACE_ID] = span.spanContext().traceId;
+      }
     }
     return (original as (...a: unknown[]) => ServerResponse).apply(this, args);
   }
