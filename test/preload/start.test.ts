@@ -140,6 +140,24 @@ describe('start', () => {
     }
   });
 
+  it('loads by its package name, as users write it: --require and --import @innatural/otel/register', async () => {
+    for (const [flag, fixture] of [
+      ['--require', 'express-app.js'],
+      ['--import', 'express-app.mjs'],
+    ] as const) {
+      const service = `by-name${flag}`;
+      // Resolved through package.json "exports" (self-reference from the repository root).
+      const app = await startApp({ fixture, preload: 'none', nodeArgs: [flag, '@innatural/otel/register'], env: sinkEnv(sink, { OTEL_SERVICE_NAME: service }) });
+      try {
+        await (await app.get('/api/users/2')).text();
+        assert.equal(startLines(app.logLines()).length, 1, app.stderr());
+        await sink.waitFor(() => sink.spans.find((s) => s.resource['service.name'] === service && s.attributes['http.route'] === '/api/users/:id'));
+      } finally {
+        app.kill();
+      }
+    }
+  });
+
   it('worker threads do not start a second SDK', async () => {
     const app = await startApp({ fixture: 'worker-app.js', env: sinkEnv(sink, { OTEL_SERVICE_NAME: 'workers' }) });
     try {
