@@ -1,6 +1,6 @@
 import { context, trace, type SpanContext } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
-import type { Logger } from '../logging/logger';
+import { stringify, type Logger } from '../logging/logger';
 import type { Redactor } from '../redaction/policy';
 import { requestData, type RequestData } from './request';
 
@@ -33,15 +33,7 @@ export interface ErrorBackend {
 
 function errorParts(error: unknown): { type: string; message: string; stack?: string } {
   if (error instanceof Error) return { type: error.name, message: error.message, stack: error.stack };
-  return { type: typeof error, message: typeof error === 'string' ? error : safeJson(error) };
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
+  return { type: typeof error, message: typeof error === 'string' ? error : stringify(error) };
 }
 
 /**
@@ -87,7 +79,7 @@ export class ErrorReporter {
       span.addEvent('breadcrumb', {
         'breadcrumb.message': this.redactor.text(crumb.message),
         'breadcrumb.category': crumb.category,
-        ...(crumb.data ? { 'breadcrumb.data': safeJson(this.redactor.value(crumb.data)) } : {}),
+        ...(crumb.data ? { 'breadcrumb.data': stringify(this.redactor.value(crumb.data)) } : {}),
       });
     }
     this.backend?.addBreadcrumb(crumb);

@@ -59,9 +59,14 @@ export function describeError(err: unknown): string {
     return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
   }
   if (typeof err === 'string') return err;
+  return stringify(err);
+}
+
+/** Any value as text, for log lines; total over circular, BigInt and prototype-less values. */
+export function stringify(value: unknown): string {
   try {
-    return JSON.stringify(err) ?? String(err);
+    return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(err);
+    return Object.prototype.toString.call(value);
   }
 }

@@ -2,6 +2,7 @@
  * The seed's business-metric calls. Safe no-ops when the SDK is disabled or metrics are
  * off; bad arguments are normalised or dropped with a debug line, never thrown.
  */
+import { stringify } from '../logging/logger';
 import type { AiLedger } from './ai-ledger';
 import type { CatalogMetrics } from './catalog-metrics';
 
@@ -25,26 +26,18 @@ function state(): MetricsState | undefined {
 
 const MAX_LABEL = 128;
 
-/** For debug lines only; total over anything a caller may pass (circular, BigInt, no prototype). */
-function show(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? typeof value;
-  } catch {
-    return typeof value;
-  }
-}
 
 function label(value: unknown, what: string, st: MetricsState): string {
   if (typeof value === 'string' && value.trim() !== '') return value.length > MAX_LABEL ? value.slice(0, MAX_LABEL) : value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  st.debug(`metrics: ${what} ${show(value)} is not a label value; recorded as "unknown"`);
+  st.debug(`metrics: ${what} ${stringify(value)} is not a label value; recorded as "unknown"`);
   return 'unknown';
 }
 
 function count(value: unknown, what: string, st: MetricsState): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  st.debug(`metrics: ${what} ${show(value)} is not a count >= 0; dropped`);
+  st.debug(`metrics: ${what} ${stringify(value)} is not a count >= 0; dropped`);
   return undefined;
 }
 
@@ -77,7 +70,7 @@ export function trackAIRequest(
   if (Number.isFinite(elapsed) && elapsed >= 0) {
     st.metrics.aiRequestDuration.observe([m, success ? 'success' : 'error'], elapsed / 1000);
   } else {
-    st.debug(`metrics: trackAIRequest startTime ${show(startTime)} is not a past Date.now(); duration dropped`);
+    st.debug(`metrics: trackAIRequest startTime ${stringify(startTime)} is not a past Date.now(); duration dropped`);
   }
   const prompt = count(promptTokens, 'promptTokens', st);
   const completion = count(completionTokens, 'completionTokens', st);
