@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { REPO, baseEnv, healthUrl, startApp, type RunningApp } from '../support/app';
+import { REPO, healthUrl, metricsOnlyEnv, startApp, type RunningApp } from '../support/app';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -110,16 +110,7 @@ async function drive(app: RunningApp, ms: number): Promise<number> {
 }
 
 function appEnv(ai: OpenAiServer, extra: Record<string, string>): Record<string, string> {
-  return {
-    ...baseEnv(),
-    FIXTURE_OPENAI_URL: ai.url,
-    INNATURAL_HEALTH_PORT: '0',
-    INNATURAL_HEALTH_HOST: '127.0.0.1',
-    OTEL_TRACES_EXPORTER: 'none',
-    OTEL_LOGS_EXPORTER: 'none',
-    INNATURAL_HISTORY_INTERVAL_MS: '200',
-    ...extra,
-  };
+  return metricsOnlyEnv({ FIXTURE_OPENAI_URL: ai.url, OTEL_LOGS_EXPORTER: 'none', INNATURAL_HISTORY_INTERVAL_MS: '200', ...extra });
 }
 
 interface ChartCheck {

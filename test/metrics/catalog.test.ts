@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { CATALOG, DB_BUCKETS, LATENCY_BUCKETS, catalogSpec, type CatalogKey } from '../../src/metrics/catalog';
-import { baseEnv, healthUrl, startApp, type RunningApp } from '../support/app';
+import { healthUrl, metricsOnlyEnv, startApp, type RunningApp } from '../support/app';
 import { CANNED, startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { parseExposition, type Exposition } from '../support/prom-text';
 
@@ -60,14 +60,7 @@ describe('the metric catalog on /metrics', () => {
     ai = await startOpenAiServer();
     app = await startApp({
       fixture: 'chatbot-app.js',
-      env: {
-        ...baseEnv(),
-        FIXTURE_OPENAI_URL: ai.url,
-        INNATURAL_HEALTH_PORT: '0',
-        INNATURAL_HEALTH_HOST: '127.0.0.1',
-        OTEL_TRACES_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
-      },
+      env: metricsOnlyEnv({ FIXTURE_OPENAI_URL: ai.url, OTEL_LOGS_EXPORTER: 'none' }),
     });
     health = await healthUrl(app);
     await drive();

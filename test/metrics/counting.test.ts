@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { baseEnv, healthUrl, sinkEnv, startApp, type RunningApp } from '../support/app';
+import { baseEnv, healthUrl, metricsOnlyEnv, sinkEnv, startApp, type RunningApp } from '../support/app';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { parseExposition } from '../support/prom-text';
@@ -38,8 +38,6 @@ describe('counting', () => {
         OTEL_SERVICE_NAME: 'sampled-out',
         OTEL_TRACES_SAMPLER: 'always_off',
         OTEL_METRICS_EXPORTER: 'prometheus',
-        INNATURAL_HEALTH_PORT: '0',
-        INNATURAL_HEALTH_HOST: '127.0.0.1',
         FIXTURE_OPENAI_URL: ai.url,
       }),
     });
@@ -64,7 +62,7 @@ describe('counting', () => {
   it('10,000 requests to random paths and methods leave a handful of http series', async () => {
     const app = await startApp({
       fixture: 'chatbot-app.js',
-      env: { ...baseEnv(), INNATURAL_HEALTH_PORT: '0', INNATURAL_HEALTH_HOST: '127.0.0.1', OTEL_TRACES_EXPORTER: 'none' },
+      env: metricsOnlyEnv(),
     });
     try {
       const health = await healthUrl(app);
@@ -110,13 +108,7 @@ describe('counting', () => {
   it('caps every metric at INNATURAL_METRICS_CARDINALITY_LIMIT with one visible overflow series', async () => {
     const app = await startApp({
       fixture: 'chatbot-app.js',
-      env: {
-        ...baseEnv(),
-        INNATURAL_HEALTH_PORT: '0',
-        INNATURAL_HEALTH_HOST: '127.0.0.1',
-        OTEL_TRACES_EXPORTER: 'none',
-        INNATURAL_METRICS_CARDINALITY_LIMIT: '5',
-      },
+      env: metricsOnlyEnv({ INNATURAL_METRICS_CARDINALITY_LIMIT: '5' }),
     });
     try {
       const health = await healthUrl(app);
@@ -137,8 +129,6 @@ describe('counting', () => {
         OTEL_SERVICE_NAME: 'metrics-otlp',
         OTEL_METRICS_EXPORTER: 'prometheus,otlp',
         OTEL_METRIC_EXPORT_INTERVAL: '200',
-        INNATURAL_HEALTH_PORT: '0',
-        INNATURAL_HEALTH_HOST: '127.0.0.1',
         FIXTURE_OPENAI_URL: ai.url,
       }),
     });

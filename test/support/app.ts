@@ -60,6 +60,17 @@ export function baseEnv(): Record<string, string> {
   return env;
 }
 
+/** No OTLP anywhere: metrics on an ephemeral loopback health port, no traces. */
+export function metricsOnlyEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...baseEnv(),
+    INNATURAL_HEALTH_PORT: '0',
+    INNATURAL_HEALTH_HOST: '127.0.0.1',
+    OTEL_TRACES_EXPORTER: 'none',
+    ...extra,
+  };
+}
+
 /** Point every signal at the sink, export quickly. */
 export function sinkEnv(sink: OtlpSink, extra: Record<string, string> = {}): Record<string, string> {
   return {
