@@ -5,6 +5,7 @@ import { CONTENT_TYPE, serialize } from '../metrics/prometheus';
 import type { Registry } from '../metrics/registry';
 import type { HealthChecks } from './checks/registry';
 import type { ShutdownState } from './lifecycle';
+import { pathOf } from '../http/route';
 import { asset, ASSET_PATHS } from './assets';
 import type { MetricsHistory } from './history';
 import { healthReport, overallStatus, type NotConfigured } from './report';
@@ -118,11 +119,6 @@ const ROUTES: Readonly<Record<string, Route>> = {
 };
 
 export const HEALTH_PATHS: readonly string[] = Object.keys(ROUTES);
-
-export function pathOf(url: string | undefined): string {
-  const q = (url ?? '/').indexOf('?');
-  return q === -1 ? (url ?? '/') : url!.slice(0, q);
-}
 
 export function isHealthPath(url: string | undefined): boolean {
   return Object.hasOwn(ROUTES, pathOf(url));

@@ -33,3 +33,10 @@ export function routeTemplate(req: IncomingMessage, route: { readonly path?: unk
   if (typeof base !== 'string' || base === '') return path;
   return path === '/' ? base : base + path;
 }
+
+/** The path of a request target, without its query string (`/` when there is none). */
+export function pathOf(url: string | undefined): string {
+  const target = url ?? '/';
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}

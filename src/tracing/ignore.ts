@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { pathOf } from '../http/route';
 
 /**
  * Servers we own (health, metrics). Their requests must never become spans or app
@@ -25,8 +26,7 @@ export function pathMatcher(patterns: readonly string[]): (url: string | undefin
   const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
   return (url) => {
     if (!url) return false;
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+    const path = pathOf(url);
     return exact.has(path) || prefixes.some((p) => path.startsWith(p));
   };
 }
