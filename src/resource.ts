@@ -61,6 +61,21 @@ function detectorsFor(name: DetectorName): ResourceDetector[] {
   }
 }
 
+/**
+ * Marks what our SDK sent, so a collector can tell it from spans of services without it
+ * (collector/otelcol.yaml derives HTTP metrics from spans only for those).
+ */
+export const DISTRO_NAME = '@innatural/otel';
+
+function distroVersion(): string {
+  try {
+    // dist/src/resource.js -> package.json; read once at start.
+    return (require('../../package.json') as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Precedence, lowest first: detectors, the app's package.json, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME. */
 export function buildResource(config: ResolvedConfig, app: AppInfo): Resource {
   const detected = detectResources({ detectors: config.resourceDetectors.flatMap(detectorsFor) });
@@ -70,5 +85,6 @@ export function buildResource(config: ResolvedConfig, app: AppInfo): Resource {
   if (config.environment) fromApp['deployment.environment.name'] = config.environment;
   const explicit: Record<string, string> = { ...config.resourceAttributes };
   if (config.serviceName) explicit['service.name'] = config.serviceName;
-  return defaultResource().merge(detected).merge(resourceFromAttributes(fromApp)).merge(resourceFromAttributes(explicit));
+  const distro = resourceFromAttributes({ 'telemetry.distro.name': DISTRO_NAME, 'telemetry.distro.version': distroVersion() });
+  return defaultResource().merge(distro).merge(detected).merge(resourceFromAttributes(fromApp)).merge(resourceFromAttributes(explicit));
 }

@@ -45,6 +45,15 @@ export function overallStatus(outcomes: ReadonlyMap<string, CheckOutcome>, syste
   return status;
 }
 
+/**
+ * Ready unless shutting down or a critical check fails. Only critical checks decide: a
+ * degraded cache must not pull the pod out of service.
+ */
+export function readiness(shuttingDown: boolean, outcomes: ReadonlyMap<string, CheckOutcome>): { ready: boolean; failing: string[] } {
+  const failing = [...outcomes].filter(([, o]) => o.critical && o.result.status === 'unhealthy').map(([name]) => name);
+  return { ready: !shuttingDown && failing.length === 0, failing };
+}
+
 /** The seed's /api/health document, every field. */
 export function healthReport(input: ReportInput) {
   const services: Record<string, CheckResult | NotConfigured> = { ...input.notConfigured };

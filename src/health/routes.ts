@@ -8,7 +8,7 @@ import type { ShutdownState } from './lifecycle';
 import { pathOf } from '../http/route';
 import { asset, ASSET_PATHS } from './assets';
 import type { MetricsHistory } from './history';
-import { healthReport, overallStatus, type NotConfigured } from './report';
+import { healthReport, readiness, type NotConfigured } from './report';
 import { metricsSummary } from './summary';
 import { systemReport, type CpuSampler } from './system';
 
@@ -73,10 +73,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
     handler: async (_req, res, deps) => {
       const timestamp = () => new Date().toISOString();
       if (deps.shutdown.shuttingDown) return json(res, 503, { status: 'not_ready', reason: 'shutting down', timestamp: timestamp() });
-      const outcomes = await deps.checks.results();
-      // Only critical checks decide readiness: a degraded cache must not pull the pod out of service.
-      if (overallStatus(outcomes) !== 'unhealthy') return json(res, 200, { status: 'ready', timestamp: timestamp() });
-      const failing = [...outcomes].filter(([, o]) => o.critical && o.result.status === 'unhealthy').map(([name]) => name);
+      const { ready, failing } = readiness(false, await deps.checks.results());
+      if (ready) return json(res, 200, { status: 'ready', timestamp: timestamp() });
       json(res, 503, { status: 'not_ready', reason: `critical check failing: ${failing.join(', ')}`, failing, timestamp: timestamp() });
     },
   },

@@ -8,6 +8,7 @@ import { setHealthChecks } from './api';
 import { installAppRoutes } from './app-routes';
 import { HealthChecks } from './checks/registry';
 import { MetricsHistory } from './history';
+import { reportHealthMetrics } from './metrics';
 import type { CheckFn } from './checks/types';
 import { ShutdownState } from './lifecycle';
 import type { NotConfigured } from './report';
@@ -77,6 +78,7 @@ export function startHealth({ config, app, logger, registry, catalog }: HealthOp
     history,
   };
   setHealthChecks(checks);
+  if (registry && catalog) reportHealthMetrics(registry, catalog, checks, shutdown);
   const serve = (req: IncomingMessage, res: ServerResponse) => serveHealth(req, res, deps, logger);
   const server = startHealthServer(config.health.host, config.health.port, deps, logger);
   const removeAppRoutes = config.health.appRoutes ? installAppRoutes(serve) : () => {};

@@ -1,4 +1,4 @@
-import { CATALOG, catalogSpec, type CatalogKey } from './catalog';
+import { CATALOG, catalogSpec, type CatalogKey, type CatalogRow } from './catalog';
 import type { Family, Registry } from './registry';
 
 /** The catalog's families, registered once, addressed by key. */
@@ -9,7 +9,8 @@ export function registerCatalog(registry: Registry, prefix: string): CatalogMetr
   for (const key of Object.keys(CATALOG) as CatalogKey[]) {
     const family = registry.family(catalogSpec(key, prefix));
     // A label-less series exists from the start, at zero, on /metrics and over OTLP alike.
-    if (family.spec.labels.length === 0) family.inc([], 0);
+    const row: CatalogRow = CATALOG[key];
+    if (family.spec.labels.length === 0 && !row.sampled) family.inc([], 0);
     out[key] = family;
   }
   return out;

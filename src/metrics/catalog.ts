@@ -10,7 +10,11 @@ export const LATENCY_BUCKETS = [0.1, 0.5, 1, 2, 5, 10] as const;
 export const DB_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
 
 /** A MetricSpec whose name is the suffix after the configurable prefix. */
-type CatalogRow = Omit<MetricSpec, 'name'> & { readonly suffix: string };
+export type CatalogRow = Omit<MetricSpec, 'name'> & {
+  readonly suffix: string;
+  /** Set only by a sampler that may not run (the health server's): no series at zero until then. */
+  readonly sampled?: boolean;
+};
 
 export const CATALOG = {
   httpRequestDuration: {
@@ -72,6 +76,20 @@ export const CATALOG = {
     type: 'counter',
     help: 'Total number of request validation errors',
     labels: ['route'],
+  },
+  // Not in the seed: what its readiness probe and checks say, so Prometheus can alert on them.
+  ready: {
+    suffix: 'ready',
+    type: 'gauge',
+    help: 'Whether the service is ready (1) or not (0), as /api/health/ready answers',
+    labels: [],
+    sampled: true,
+  },
+  healthCheckUp: {
+    suffix: 'health_check_up',
+    type: 'gauge',
+    help: 'Whether each dependency health check passes (1) or not (0)',
+    labels: ['check'],
   },
 } as const satisfies Record<string, CatalogRow>;
 

@@ -15,6 +15,8 @@ const SOURCES: Record<CatalogKey, string> = {
   userFeedback: '`recordUserFeedback(type)`',
   rateLimitHits: 'every 429 response, and `recordRateLimitHit(route)`',
   validationErrors: '`recordValidationError(route)`',
+  ready: 'the readiness decision of `/api/health/ready`, sampled at each scrape (health server on)',
+  healthCheckUp: 'each check of `/api/health` (built-in and `registerHealthCheck`), sampled at each scrape',
 };
 
 /** docs/metrics.md, generated from the catalog so the two cannot drift (a test compares them). */

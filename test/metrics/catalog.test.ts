@@ -60,7 +60,13 @@ describe('the metric catalog on /metrics', () => {
     ai = await startOpenAiServer();
     app = await startApp({
       fixture: 'chatbot-app.js',
-      env: metricsOnlyEnv({ FIXTURE_OPENAI_URL: ai.url, OTEL_LOGS_EXPORTER: 'none' }),
+      env: metricsOnlyEnv({
+        FIXTURE_OPENAI_URL: ai.url,
+        OTEL_LOGS_EXPORTER: 'none',
+        // health checks, for the readiness rows: a real database and a Redis port nothing listens on
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+        REDIS_URL: 'redis://127.0.0.1:1',
+      }),
     });
     health = await healthUrl(app);
     await drive();
@@ -102,6 +108,13 @@ describe('the metric catalog on /metrics', () => {
     assert.equal(m.value(`${P}_http_requests_total`, { method: 'GET', route: 'unmatched', status_code: '404' }), 1);
     assert.equal(m.value(`${P}_http_requests_total`, { method: '_OTHER', route: 'unmatched', status_code: '404' }), 1);
     assert.equal(m.find(`${P}_http_requests_total`).filter((s) => /\d{2,}|abc/.test(s.labels.route!)).length, 0, 'no raw paths');
+  });
+
+  it('reports readiness and each health check as the health endpoints see them', () => {
+    // Redis is down but not critical: ready, with its check at 0.
+    assert.equal(m.value(`${P}_ready`, {}), 1);
+    assert.equal(m.value(`${P}_health_check_up`, { check: 'database' }), 1);
+    assert.equal(m.value(`${P}_health_check_up`, { check: 'redis' }), 0);
   });
 
   it('has the seed buckets on every histogram', () => {
