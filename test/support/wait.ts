@@ -16,3 +16,19 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** As waitFor, for a probe that must await (an HTTP scrape, a file read). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  who: string,
+  describe: () => string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await probe();
+    if (result) return result;
+    if (Date.now() >= deadline) throw new Error(`${who}: nothing matched within ${timeoutMs} ms; ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
