@@ -1,0 +1,138 @@
+/**
+ * Every file shipped in collector/, checked by the real tools that will read it: the collector
+ * built from builder-config.yaml validates its configurations, promtool checks the Prometheus
+ * configuration and rules and runs the alert unit tests; the Grafana dashboard is checked
+ * for what an import needs. The build itself is checked to be cached.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Redactor } from '../../src/redaction/policy';
+import { REPO } from '../support/app';
+import { COLLECTOR_DIR, collectorBinary, tempDir, validateConfig } from '../support/collector';
+
+const read = (name: string) => readFileSync(join(COLLECTOR_DIR, name), 'utf8');
+
+function promtool(...args: string[]): { status: number | null; output: string } {
+  const r = spawnSync('promtool', args, { cwd: COLLECTOR_DIR, encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+/** The redaction processor's block, comments dropped: the part both collector files must share. */
+function redactionBlock(yaml: string): string {
+  const start = yaml.indexOf('\n  redaction:\n');
+  assert.ok(start >= 0, 'a redaction processor');
+  const rest = yaml.slice(start + 1).split('\n');
+  const block = [rest[0]!];
+  for (const line of rest.slice(1)) {
+    if (/^ {0,2}\S/.test(line)) break;
+    if (line.trim() !== '' && !line.trim().startsWith('#')) block.push(line);
+  }
+  return block.join('\n');
+}
+
+/** RE2 patterns as the collector reads them; these use only syntax JavaScript shares. */
+function collectorKeyPatterns(yaml: string): RegExp[] {
+  const block = redactionBlock(yaml);
+  const list = block.slice(block.indexOf('blocked_key_patterns:'), block.indexOf('blocked_values:'));
+  return [...list.matchAll(/^\s+- (.+)$/gm)].map((m) => new RegExp(m[1]!.replace(/^\(\?i\)/, ''), 'i'));
+}
+
+describe('collector/ as shipped', () => {
+  it('otelcol validate accepts otelcol.yaml and gateway.yaml, and refuses a broken one', () => {
+    for (const file of ['otelcol.yaml', 'gateway.yaml']) {
+      const r = validateConfig(join(COLLECTOR_DIR, file));
+      assert.equal(r.status, 0, `${file}: ${r.output}`);
+    }
+    const broken = join(tempDir('validate'), 'broken.yaml');
+    writeFileSync(broken, read('otelcol.yaml').replace('exporters: [span_metrics]', 'exporters: [spanmetrics_typo]'));
+    const r = validateConfig(broken);
+    assert.notEqual(r.status, 0);
+    assert.match(r.output, /spanmetrics_typo/);
+  });
+
+  it('agent and gateway redact with the same rules', () => {
+    assert.equal(redactionBlock(read('gateway.yaml')), redactionBlock(read('otelcol.yaml')));
+  });
+
+  it('the collector’s secret keys are the SDK’s (src/redaction/policy.ts), key by key', () => {
+    const patterns = collectorKeyPatterns(read('otelcol.yaml'));
+    const sdk = new Redactor();
+    const keys = [
+      'password', 'db.password', 'user_pwd', 'passwd', 'client_secret', 'access_token', 'refresh_token', 'x-auth-token', 'api_key',
+      'x-api-key', 'apikey', 'private_key', 'session_id', 'enduser.session_token', 'aws.credentials', 'authorization',
+      'http.request.header.authorization', 'auth', 'signature', 'credit_card', 'card_number', 'cc_num', 'cookie',
+      'http.request.header.cookie', 'http.response.header.set-cookie', 'proxy-authorization',
+      // not secret
+      'gen_ai.usage.input_tokens', 'gen_ai.request.max_tokens', 'http.route', 'http.request.method', 'url.full', 'author',
+      'auth.method', 'db.system', 'service.name', 'tokenizer', 'message',
+    ];
+    const disagree = keys.filter((k) => patterns.some((re) => re.test(k)) !== sdk.isSecretAttribute(k));
+    assert.deepEqual(disagree, []);
+  });
+
+  it('promtool checks prometheus.yml and alerts.yml', () => {
+    const config = promtool('check', 'config', 'prometheus.yml');
+    assert.equal(config.status, 0, config.output);
+    const rules = promtool('check', 'rules', 'alerts.yml');
+    assert.equal(rules.status, 0, rules.output);
+    assert.match(rules.output, /SUCCESS: 8 rules found/);
+  });
+
+  it('promtool test rules passes, with every alert both firing and silent', () => {
+    const r = promtool('test', 'rules', 'alerts.test.yml');
+    assert.equal(r.status, 0, r.output);
+    const alerts = [...read('alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]!);
+    assert.deepEqual(alerts, ['HighErrorRate', 'HighLatency', 'ServiceDown', 'HighMemoryUsage', 'ReadinessFailing', 'EventLoopLag', 'AIHighLatency', 'High5xxRatio']);
+    const cases = [...read('alerts.test.yml').matchAll(/alertname: (\w+)\n\s+exp_alerts:( \[\])?/g)];
+    for (const alert of alerts) {
+      assert.ok(cases.some((m) => m[1] === alert && m[2] === undefined), `${alert} has a firing case`);
+      assert.ok(cases.some((m) => m[1] === alert && m[2] === ' []'), `${alert} has a silent case`);
+    }
+  });
+
+  it('the Grafana dashboard imports with its datasource as a variable and has the panels users expect', () => {
+    interface Panel {
+      type: string;
+      title: string;
+      datasource?: { uid?: string };
+      targets?: Array<{ expr: string; datasource?: { uid?: string } }>;
+    }
+    const dash = JSON.parse(read('grafana/innatural-chatbot.json')) as {
+      uid: string;
+      title: string;
+      templating: { list: Array<{ name: string; type: string; query: unknown }> };
+      panels: Panel[];
+    };
+    assert.equal(dash.uid, 'innatural-chatbot');
+    const ds = dash.templating.list.find((v) => v.name === 'datasource');
+    assert.deepEqual([ds?.type, ds?.query], ['datasource', 'prometheus']);
+    const panels = dash.panels.filter((p) => p.type !== 'row');
+    for (const p of panels) {
+      assert.equal(p.datasource?.uid, '${datasource}', `${p.title} datasource`);
+      for (const t of p.targets ?? []) {
+        assert.equal(t.datasource?.uid, '${datasource}', `${p.title} target datasource`);
+        assert.match(t.expr, /job=~"\$job"/, `${p.title} filters by $job`);
+      }
+    }
+    const titles = panels.map((p) => p.title);
+    for (const t of ['Request rate', 'Latency P50 / P95 / P99', 'Error rate', 'Active sessions', 'Messages by language', 'AI latency P95', 'AI tokens', 'DB query P95', 'Redis operations', 'Memory', 'CPU', 'Event loop lag']) {
+      assert.ok(titles.includes(t), `panel ${t}`);
+    }
+    const latency = panels.find((p) => p.title === 'Latency P50 / P95 / P99')!;
+    assert.deepEqual(latency.targets!.map((t) => /histogram_quantile\(([\d.]+)/.exec(t.expr)?.[1]), ['0.5', '0.95', '0.99']);
+  });
+
+  it('the collector build is cached outside the repository: a second build reuses the binary', () => {
+    const binary = collectorBinary();
+    assert.ok(!binary.startsWith(REPO), `${binary} is outside the repository`);
+    const before = statSync(binary).mtimeMs;
+    const r = spawnSync(process.execPath, [join(COLLECTOR_DIR, 'build.js')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), binary);
+    assert.doesNotMatch(r.stderr, /building/);
+    assert.equal(statSync(binary).mtimeMs, before);
+  });
+});
