@@ -39,6 +39,12 @@ function binaryPath(text = manifestText()) {
   return path.join(cacheRoot(), key, BINARY_NAME);
 }
 
+/** Go from PATH, else where its official archive and Debian-based images put it. */
+function goEnv() {
+  const extra = ['/usr/local/go/bin', path.join(os.homedir(), 'go', 'bin')];
+  return { ...process.env, PATH: [process.env.PATH, ...extra].filter(Boolean).join(path.delimiter) };
+}
+
 function run(cmd, args, options) {
   execFileSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
 }
@@ -48,7 +54,7 @@ function installBuilder(version) {
   const builder = path.join(bin, 'builder');
   if (!fs.existsSync(builder)) {
     console.error(`installing the collector builder ${version} into ${bin}`);
-    run('go', ['install', `go.opentelemetry.io/collector/cmd/builder@${version}`], { env: { ...process.env, GOBIN: bin } });
+    run('go', ['install', `go.opentelemetry.io/collector/cmd/builder@${version}`], { env: { ...goEnv(), GOBIN: bin } });
   }
   return builder;
 }
@@ -69,7 +75,7 @@ function ensureCollector() {
     const manifest = path.join(work, 'builder-config.yaml');
     fs.writeFileSync(manifest, text.replace(/^(\s+output_path:).*$/m, `$1 ${JSON.stringify(path.join(work, 'out'))}`));
     console.error(`building the collector (${path.relative(process.cwd(), MANIFEST)}) into ${dir}; a cold build takes a few minutes`);
-    run(builder, ['--config', manifest, '--ldflags=-s -w']);
+    run(builder, ['--config', manifest, '--ldflags=-s -w'], { env: goEnv() });
     fs.mkdirSync(dir, { recursive: true });
     fs.renameSync(path.join(work, 'out', BINARY_NAME), binary);
   } finally {
