@@ -1,0 +1,36 @@
+import type * as SentryNode from '@sentry/node';
+import { describeError, type Logger } from '../logging/logger';
+import { RateLimiter } from '../logging/rate-limit';
+
+type Transport = ReturnType<typeof SentryNode.makeNodeTransport>;
+
+const WARN_EVERY_MS = 60_000;
+
+/**
+ * Sentry's transport drops what it cannot deliver without a word. One warning per minute
+ * names the cause, so an outage is visible; the errors themselves are still logged here.
+ */
+export function warnOnFailure(transport: Transport, logger: Logger, limiter = new RateLimiter(WARN_EVERY_MS)): Transport {
+  const warn = (cause: string) => {
+    const held = limiter.take('sentry-delivery');
+    if (held === undefined) return;
+    const more = held > 0 ? ` (${held} more failure(s) since the last warning)` : '';
+    logger.warn(`Sentry delivery failed: ${cause}; events are dropped until it recovers, errors are still logged here${more}`);
+  };
+  return {
+    ...transport,
+    send(envelope) {
+      return Promise.resolve(transport.send(envelope)).then(
+        (response) => {
+          const status = response?.statusCode;
+          if (status !== undefined && status >= 400 && status !== 429) warn(`ingestion answered ${status}`);
+          return response;
+        },
+        (err: unknown) => {
+          warn(describeError(err));
+          throw err;
+        },
+      );
+    },
+  };
+}
