@@ -18,7 +18,7 @@ import { deferUntilRequired } from './instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
-import { flushWithin } from './lifecycle/flush';
+import { flushUntilQuiet, flushWithin } from './lifecycle/flush';
 import { installSignalHandlers } from './lifecycle/signals';
 import { installDiag } from './logging/diag';
 import { describeError, type Logger } from './logging/logger';
@@ -205,11 +205,12 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
 
   flushTasks.push(() => errors.reporter.flush(config.shutdownTimeoutMs));
   const flush = (keepAlive = false) => flushWithin(flushTasks, config.shutdownTimeoutMs, keepAlive);
+  const flushEnding = (keepAlive: boolean) => flushUntilQuiet(flushTasks, activity, config.shutdownTimeoutMs, keepAlive);
 
   undo.push(
-    installSignalHandlers({ onSignal: () => (health.shutdown.shuttingDown = true), flush, logger }),
+    installSignalHandlers({ onSignal: () => (health.shutdown.shuttingDown = true), flush: flushEnding, logger }),
     installCrashHandler({
-      flush: () => flush(true),
+      flush: () => flushEnding(true),
       logger,
       onCrash: (err) => {
         pipeline?.catalog.errors.inc([errorClassName(err) ?? 'UncaughtException', 'fatal']);

@@ -32,7 +32,8 @@ export function installCrashHandler({ flush, logger, onCrash }: CrashOptions): (
     void flush().then(() => {
       uninstall();
       if (process.listenerCount('uncaughtException') > 0) return; // the app took over meanwhile
-      setImmediate(rethrow, err);
+      // nextTick, not setImmediate: no I/O may run (and end another span) between the last flush and the throw.
+      process.nextTick(rethrow, err);
     });
   };
   process.on('uncaughtException', handler);

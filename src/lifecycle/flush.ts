@@ -17,3 +17,23 @@ export async function flushWithin(tasks: ReadonlyArray<() => Promise<unknown>>, 
     clearTimeout(timer);
   }
 }
+
+/**
+ * As flushWithin, repeated while spans ended during the flush, within one overall budget.
+ * At a crash or a signal the app's servers keep answering while we flush; the requests they
+ * finish meanwhile are telemetry too. Resolves when a flush saw nothing new: the caller can
+ * then act synchronously (throw, re-raise) before any further I/O ends another span.
+ */
+export async function flushUntilQuiet(
+  tasks: ReadonlyArray<() => Promise<unknown>>,
+  activity: { dirty: boolean },
+  timeoutMs: number,
+  keepAlive = false,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let round = 0; round < 10; round++) {
+    activity.dirty = false;
+    await flushWithin(tasks, Math.max(0, deadline - Date.now()), keepAlive);
+    if (!activity.dirty || Date.now() >= deadline) return;
+  }
+}
