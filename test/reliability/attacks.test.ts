@@ -119,13 +119,13 @@ describe('reliability: hostile traffic and configuration', () => {
         await res.arrayBuffer();
         // stderr is another pipe than stdout's "listening": give it time to arrive under load.
         const wanted = expected.config.disabled ? [] : expected.warnings.map((w) => w.variable);
-        await waitFor(() => wanted.every((v) => app.logLines().some((l) => l.variable === v)), 3000, `seed ${seed}`, () => app.stderr().slice(0, 2000)).catch(() => {});
+        await waitFor(() => wanted.every((v) => app.logLines().some((l) => l.variable === v)), 5000, `seed ${seed}`, () => app.stderr().slice(0, 2000)).catch(() => {});
         assert.doesNotMatch(app.stderr(), /\n\s+at .+:\d+:\d+\)?\n/, `seed ${seed}: no stack trace\n${app.stderr().slice(0, 3000)}`);
         if (!expected.config.disabled) {
           const lines = app.logLines();
           for (const { variable } of expected.warnings) {
             const named = lines.filter((l) => l.variable === variable);
-            assert.equal(named.length, 1, `seed ${seed}: ${variable} named ${named.length} times: ${JSON.stringify(named).slice(0, 500)}`);
+            assert.equal(named.length, 1, `seed ${seed}: ${variable} named ${named.length} times: ${JSON.stringify(named).slice(0, 500)}\nstderr: ${app.stderr().slice(0, 600)}`);
             namedChecks++;
           }
         }
