@@ -6,12 +6,12 @@
  * become the same documented HTTP metrics.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CATALOG, LATENCY_BUCKETS, catalogSpec, type CatalogKey } from '../../src/metrics/catalog';
 import { startApp, type RunningApp } from '../support/app';
-import { COLLECTOR_DIR, startCollector, tempDir, type Collector } from '../support/collector';
+import { COLLECTOR_DIR, fileExporterOverlay, startCollector, tempDir, type Collector } from '../support/collector';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { parseExposition, type Exposition } from '../support/prom-text';
@@ -116,22 +116,7 @@ describe('agent collector (collector/otelcol.yaml)', () => {
   before(async () => {
     dir = tempDir('agent');
     spansFile = join(dir, 'spans.jsonl');
-    // What a user adds to see the spans locally: one more exporter on the traces pipeline.
-    const overlay = join(dir, 'file-exporter.yaml');
-    writeFileSync(
-      overlay,
-      [
-        'exporters:',
-        '  file/spans:',
-        `    path: ${JSON.stringify(spansFile)}`,
-        '    flush_interval: 100ms',
-        'service:',
-        '  pipelines:',
-        '    traces:',
-        '      exporters: [otlp_http/backend, file/spans]',
-        '',
-      ].join('\n'),
-    );
+    const overlay = fileExporterOverlay(dir, 'file/spans', spansFile, ['otlp_http/backend']);
     ai = await startOpenAiServer();
     backend = await startOtlpSink();
     collector = await startCollector(join(COLLECTOR_DIR, 'otelcol.yaml'), [overlay], {

@@ -4,10 +4,10 @@
  * configured share of the fast, successful rest.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { COLLECTOR_DIR, startCollector, tempDir, type Collector } from '../support/collector';
+import { COLLECTOR_DIR, fileExporterOverlay, startCollector, tempDir, type Collector } from '../support/collector';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { eventually } from '../support/wait';
 
@@ -72,21 +72,7 @@ describe('agent → gateway tail sampling (collector/gateway.yaml)', () => {
   before(async () => {
     const dir = tempDir('gateway');
     file = join(dir, 'sampled.jsonl');
-    const overlay = join(dir, 'file-exporter.yaml');
-    writeFileSync(
-      overlay,
-      [
-        'exporters:',
-        '  file/sampled:',
-        `    path: ${JSON.stringify(file)}`,
-        '    flush_interval: 100ms',
-        'service:',
-        '  pipelines:',
-        '    traces:',
-        '      exporters: [otlp_http/backend, file/sampled]',
-        '',
-      ].join('\n'),
-    );
+    const overlay = fileExporterOverlay(dir, 'file/sampled', file, ['otlp_http/backend']);
     sink = await startOtlpSink();
     gateway = await startCollector(join(COLLECTOR_DIR, 'gateway.yaml'), [overlay], {
       OTELCOL_BACKEND_OTLP_ENDPOINT: sink.url,

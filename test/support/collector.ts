@@ -40,6 +40,29 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `innatural-${prefix}-`));
 }
 
+/**
+ * A configuration overlay adding a file exporter to the traces pipeline, as a user adds one to
+ * see spans locally; merged over the shipped file by a second --config. Returns its path.
+ */
+export function fileExporterOverlay(dir: string, exporter: string, file: string, pipelineExporters: readonly string[]): string {
+  const overlay = join(dir, `${exporter.replace('/', '-')}.yaml`);
+  writeFileSync(
+    overlay,
+    [
+      'exporters:',
+      `  ${exporter}:`,
+      `    path: ${JSON.stringify(file)}`,
+      '    flush_interval: 100ms',
+      'service:',
+      '  pipelines:',
+      '    traces:',
+      `      exporters: [${[...pipelineExporters, exporter].join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  return overlay;
+}
+
 export interface RunningProcess {
   readonly proc: ChildProcess;
   output(): string;
