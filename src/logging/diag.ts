@@ -29,12 +29,23 @@ export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INT
     if (suppressed === undefined) return;
     logger.log(severity, message, suppressed > 0 ? { ...fields, suppressed } : fields);
   };
+  // Every failed export, whatever the signal or the wording (refused, timed out, rejected), is one
+  // kind: a collector outage is one line a minute, with the count of failures it stands for.
+  const exportFailed = (cause: string) => {
+    const suppressed = limiter.take('export-failure');
+    if (suppressed === undefined) return;
+    logger.warn(`Telemetry export failed: ${cause}; data is dropped while this lasts (queues are bounded)`, {
+      nextReportWithinMs: REPORT_INTERVAL_MS,
+      ...(suppressed > 0 ? { suppressed } : {}),
+    });
+  };
   const forward =
     (severity: Severity) =>
     (message: string, ...args: unknown[]) => {
       const text = args.length > 0 ? `${message} ${args.map(describeError).join(' ')}` : message;
       // The SDK packages re-read some variables themselves; our config already reported those once.
       if ((severity === 'error' || severity === 'warn') && namesOurVariable(text)) return logger.debug(text);
+      if ((severity === 'error' || severity === 'warn') && EXPORT_FAILURE.test(text)) return exportFailed(text);
       if (severity === 'error' || severity === 'warn') limited(severity, text);
       else logger.log(severity, text);
     };
@@ -46,16 +57,15 @@ export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INT
     verbose: forward('verbose'),
   };
   diag.setLogger(bridge, { logLevel: DIAG_LEVEL[logger.level], suppressOverrideMessage: true });
-  setGlobalErrorHandler((err) => {
-    limited('warn', `Telemetry export failed: ${describeError(err)}; data is dropped while this lasts (queues are bounded)`, {
-      nextReportWithinMs: REPORT_INTERVAL_MS,
-    });
-  });
+  setGlobalErrorHandler((err) => exportFailed(describeError(err)));
   return () => {
     diag.disable();
     setGlobalErrorHandler(loggingErrorHandler());
   };
 }
+
+/** What the SDK's exporters and readers say when an export does not go through. */
+const EXPORT_FAILURE = /export\b.*\b(failed|timed out|timeout)|\b(failed|timed out)\b.*\bexport/i;
 
 function namesOurVariable(text: string): boolean {
   return (text.match(/\b[A-Z][A-Z0-9_]{3,}\b/g) ?? []).some((word) => Object.hasOwn(VARIABLES, word));
