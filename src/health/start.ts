@@ -78,6 +78,9 @@ export function startHealth({ config, app, logger, registry, catalog }: HealthOp
     history,
   };
   setHealthChecks(checks);
+  // After the app's main module has run (its own require of pg comes first and is patched),
+  // before probes and traffic: the driver's load blocks the event loop for tens of ms.
+  setTimeout(() => checks.prepare(), 0).unref();
   if (registry && catalog) reportHealthMetrics(registry, catalog, checks, shutdown);
   const serve = (req: IncomingMessage, res: ServerResponse) => serveHealth(req, res, deps, logger);
   const server = startHealthServer(config.health.host, config.health.port, deps, logger);

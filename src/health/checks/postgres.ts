@@ -298,15 +298,15 @@ function rawProbe(
 /**
  * PostgreSQL, through the app's own pg when it has one (a dedicated client: connect,
  * `SELECT 1`, end), else a raw SSLRequest probe that proves something speaking
- * PostgreSQL listens there. pg is looked up at the first run, not here: loading it
- * before the instrumentations are registered would leave the app's copy unpatched.
+ * PostgreSQL listens there. pg is looked up at `prepare()` or the first run, not here:
+ * loading it before the instrumentations are registered would leave the app's copy unpatched.
  * The whole check runs with tracing suppressed, so it never shows up as app telemetry.
  */
 export function postgresCheck(url: string, searchDirs: readonly string[], options: PostgresCheckOptions = {}): CheckFn {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const secrets = secretsOf(url);
   let loaded: PgLoad | undefined;
-  return (signal) =>
+  const check = (signal: AbortSignal) =>
     context.with(suppressTracing(context.active()), async (): Promise<CheckResult> => {
       try {
         loaded ??= loadPg(searchDirs);
@@ -327,4 +327,9 @@ export function postgresCheck(url: string, searchDirs: readonly string[], option
         return { status: 'unhealthy', connected: false, message: scrub(`PostgreSQL check failed: ${errorText(err)}`, secrets) };
       }
     });
+  return Object.assign(check, {
+    prepare: () => {
+      loaded ??= loadPg(searchDirs);
+    },
+  });
 }

@@ -43,6 +43,17 @@ export class HealthChecks {
     this.cached = undefined;
   }
 
+  /** Runs every check's `prepare`, each isolated: a failure now shows up at the check's first run instead. */
+  prepare(): void {
+    for (const { run } of this.checks.values()) {
+      try {
+        run.prepare?.();
+      } catch {
+        // the check reports it when it runs
+      }
+    }
+  }
+
   get size(): number {
     return this.checks.size;
   }

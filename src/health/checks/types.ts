@@ -11,4 +11,11 @@ export interface CheckResult {
 }
 
 /** Must settle; the caller also applies its own timeout and passes an AbortSignal that fires at it. */
-export type CheckFn = (signal: AbortSignal) => Promise<CheckResult>;
+export interface CheckFn {
+  (signal: AbortSignal): Promise<CheckResult>;
+  /**
+   * Loads what the first run needs (a driver module) ahead of it: a synchronous require
+   * inside the first probe would stall the app's event loop while it serves traffic.
+   */
+  readonly prepare?: () => void;
+}
