@@ -1,4 +1,4 @@
-import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { context, metrics, propagation, trace, type Context } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -92,10 +92,14 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
 
   // Context only matters when spans are exported; without, async hooks would cost for nothing.
   // Tracing modules are required here, not imported: a metrics-only service never loads them.
+  let attachContext: ((ctx: Context) => void) | undefined;
   if (tracing) {
     const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
     const { createPropagator } = require('./tracing/propagators') as typeof import('./tracing/propagators');
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    // The server spans' request context stays current for the whole connection (see HttpServerSpans).
+    attachContext = (ctx) => void manager.attach(ctx);
     undo.push(() => context.disable());
     const sentryBaggage = config.sentry
       ? [new SentryTracePropagator({ environment: config.sentry.environment ?? config.environment, release: config.sentry.release })]
@@ -180,8 +184,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const load = (name: InstrumentationName) => {
     if (CATALOG[name].role === 'metrics') ensureTracerProvider();
     const sends = LOGGING_INSTRUMENTATIONS.includes(name) && ensureLoggerProvider();
-    const instrumentation = loadInstrumentation(name, { config, sendLogs: sends }, logger);
-    if (instrumentation) instrumentations.push(instrumentation);
+    instrumentations.push(...loadInstrumentation(name, { config, sendLogs: sends, attachContext }, logger));
     // After pg's own: its patch of pg-pool unwraps whatever wrapped `connect` before it.
     if (name === 'pg' && pipeline) {
       const pools = new PgPoolGauge();

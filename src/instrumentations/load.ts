@@ -1,4 +1,5 @@
-import { metrics } from '@opentelemetry/api';
+import { metrics, type Context } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from '../config/resolve';
 import { describeError, type Logger } from '../logging/logger';
@@ -51,18 +52,24 @@ export interface OptionsContext {
   readonly config: ResolvedConfig;
   /** A logger provider exists: logger instrumentations may send records. */
   readonly sendLogs: boolean;
+  /** The context manager's attach, for the server spans; absent without tracing (no server spans then). */
+  readonly attachContext?: (ctx: Context) => void;
+}
+
+/** Requests that are not the app's traffic: our own servers, ignored paths, our routes on the app's port. */
+function incomingFilter(config: ResolvedConfig): (req: IncomingMessage) => boolean {
+  return createIncomingFilter([
+    ...config.traces.ignorePaths,
+    // Answered by us on the app's port, never by the app: not its traffic.
+    ...(config.health.appRoutes ? HEALTH_PATHS : []),
+  ]);
 }
 
 function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
   switch (name) {
     case 'http':
-      return {
-        ignoreIncomingRequestHook: createIncomingFilter([
-          ...ctx.config.traces.ignorePaths,
-          // Answered by us on the app's port, never by the app: not its traffic.
-          ...(ctx.config.health.appRoutes ? HEALTH_PATHS : []),
-        ]),
-      };
+      // Server requests are HttpServerSpans' (below); this one keeps the client side.
+      return { disableIncomingRequestInstrumentation: true };
     case 'winston':
     case 'pino':
     case 'bunyan':
@@ -79,15 +86,16 @@ function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
 }
 
 /**
- * Requires and enables one instrumentation. One that fails to load is reported and
- * skipped (undefined); the others still load.
+ * Requires and enables one instrumentation (http is two: our server spans and the stock
+ * client side). One that fails to load is reported and skipped (nothing returned); the
+ * others still load.
  */
-export function loadInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation | undefined {
+export function loadInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation[] {
   const { pkg, exportName } = CATALOG[name];
   try {
     if (name === 'express' && !ctx.config.traces.expressLayerSpans) {
       const { ExpressRoutes } = require('./express-routes') as typeof import('./express-routes');
-      return new ExpressRoutes();
+      return [new ExpressRoutes()];
     }
     const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
     if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
@@ -95,10 +103,19 @@ export function loadInstrumentation(name: InstrumentationName, ctx: OptionsConte
     // Some instrumentations (openai) declare their instrument fields as class fields, which
     // wipes what the base constructor created; setting the provider again re-creates them.
     instrumentation.setMeterProvider(metrics.getMeterProvider());
-    return instrumentation;
+    if (name !== 'http' || !ctx.attachContext) return [instrumentation];
+    const { HttpServerSpans } = require('./http-server') as typeof import('./http-server');
+    const server = new HttpServerSpans({
+      ignore: incomingFilter(ctx.config),
+      attach: ctx.attachContext,
+      durationMetric: ctx.config.metrics.exporters.some((e) => e !== 'prometheus'),
+    });
+    server.setMeterProvider(metrics.getMeterProvider());
+    server.enable();
+    return [server, instrumentation];
   } catch (err) {
     logger.error(`Instrumentation ${name} failed to load: ${describeError(err)}; continuing without it`);
-    return undefined;
+    return [];
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { HTTP_SERVER_SCOPE } from '../../src/instrumentations/http-server';
 import { sinkEnv, startApp, type RunningApp } from '../support/app';
 import { startOtlpSink, type OtlpSink, type SinkSpan } from '../support/otlp-sink';
 
@@ -42,7 +43,7 @@ describe('traces from a CommonJS express app', () => {
     const server = await serverSpan('front', '/api/users/:id');
     assert.equal(server.name, 'GET /api/users/:id');
     assert.equal(server.attributes['http.response.status_code'], 200);
-    assert.equal(server.scope.name, '@opentelemetry/instrumentation-http');
+    assert.equal(server.scope.name, HTTP_SERVER_SCOPE);
     const handlers = await sink.waitFor(() => {
       const found = sink.spans.filter((s) => s.traceId === server.traceId && s.attributes['express.type'] === 'request_handler');
       return found.length > 0 && found;
@@ -122,6 +123,57 @@ describe('traces from a CommonJS express app', () => {
     assert.equal(remote.parentSpanId, fetchSpan.spanId, 'the upstream server span is a child of the fetch span');
     assert.equal(remote.attributes['http.route'], '/api/users/:id');
     assert.ok(children(front).length >= 1);
+  });
+
+  it('keeps the request context through a body read in many chunks, a client call and the response finish', async () => {
+    const items = Array.from({ length: 20_000 }, (_, i) => `item-${i}`);
+    const res = await fetch(`${app.url}/api/body?to=${encodeURIComponent(upstream.url)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items }),
+    });
+    assert.deepEqual(await res.json(), { items: 20_000, upstream: { id: '20000' } });
+    const front = await serverSpan('front', '/api/body');
+    assert.equal(front.name, 'POST /api/body');
+    const fetchSpan = await sink.waitFor(() =>
+      sink.spans.find((s) => s.traceId === front.traceId && s.scope.name === '@opentelemetry/instrumentation-undici'),
+    );
+    const handler = sink.spans.find((s) => s.traceId === front.traceId && s.attributes['express.type'] === 'request_handler');
+    assert.equal(handler?.parentSpanId, front.spanId);
+    assert.equal(fetchSpan.parentSpanId, handler.spanId, 'the client call made after the body arrived is in the handler span');
+    const remote = await sink.waitFor(() =>
+      sink.spans.find((s) => s.resource['service.name'] === 'upstream' && s.kind === SERVER && s.traceId === front.traceId),
+    );
+    assert.equal(remote.parentSpanId, fetchSpan.spanId);
+  });
+
+  it('sets the stable HTTP attributes on the server span, and a fresh root for each request of a keep-alive connection', async () => {
+    const first = await fetch(`${app.url}/api/users/5?page=2`, {
+      headers: {
+        'user-agent': 'attr-test',
+        'x-forwarded-for': '203.0.113.9, 10.0.0.1',
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      },
+    });
+    await first.text();
+    const second = await fetch(`${app.url}/api/users/6`);
+    await second.text();
+    const a = await sink.waitFor(() => sink.spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === '/api/users/5'));
+    const b = await sink.waitFor(() => sink.spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === '/api/users/6'));
+    assert.equal(a.attributes['http.request.method'], 'GET');
+    assert.equal(a.attributes['url.scheme'], 'http');
+    assert.equal(a.attributes['url.query'], 'page=2');
+    assert.equal(a.attributes['server.address'], '127.0.0.1');
+    assert.equal(a.attributes['server.port'], Number(new URL(app.url).port));
+    assert.equal(a.attributes['client.address'], '203.0.113.9');
+    assert.equal(a.attributes['network.peer.address'], '127.0.0.1');
+    assert.equal(typeof a.attributes['network.peer.port'], 'number');
+    assert.equal(a.attributes['network.protocol.version'], '1.1');
+    assert.equal(a.attributes['user_agent.original'], 'attr-test');
+    assert.notEqual(a.traceId, b.traceId, 'the second request on the connection does not inherit the first one’s trace');
+    assert.equal(b.parentSpanId, '');
+    assert.equal(a.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(a.parentSpanId, '00f067aa0ba902b7');
   });
 
   it('describes the service on the resource', async () => {

@@ -7,10 +7,10 @@ describe('HealthChecks', () => {
   it('prepares every check ahead of its first run, and one failing prepare leaves the others prepared', () => {
     const prepared: string[] = [];
     const checks = new HealthChecks(1000, 500);
-    const check = (name: string, prepare: () => void): CheckFn =>
+    const check = (prepare: () => void): CheckFn =>
       Object.assign(() => Promise.resolve({ status: 'healthy' as const }), { prepare });
-    checks.register('a', check('a', () => { throw new Error('driver broken'); }));
-    checks.register('b', check('b', () => prepared.push('b')));
+    checks.register('a', check(() => { throw new Error('driver broken'); }));
+    checks.register('b', check(() => prepared.push('b')));
     checks.register('c', () => Promise.resolve({ status: 'healthy' }));
     checks.prepare();
     assert.deepEqual(prepared, ['b']);
