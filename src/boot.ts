@@ -76,7 +76,8 @@ function startMetrics(config: ResolvedConfig, logger: Logger, undo: Array<() => 
  */
 export function boot(config: ResolvedConfig, logger: Logger, options: BootOptions, undo: Array<() => unknown>): Running {
   const startedAt = performance.now();
-  undo.push(installDiag(logger));
+  const diagBridge = installDiag(logger);
+  undo.push(diagBridge);
 
   const app = appInfo(options.mainScript, options.cwd);
   // Built on first use: detectors read files, and a metrics-only service may never need it.
@@ -126,6 +127,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   // With tracing, now; in metrics-only mode, when a client instrumentation that feeds metrics loads.
   const ensureTracerProvider = () => {
     if (tracerProvider) return;
+    diagBridge.captureSdkErrors();
     const { createTracerProvider } = require('./tracing/provider') as typeof import('./tracing/provider');
     const { MetricsSpanProcessor } = require('./metrics/spans') as typeof import('./metrics/spans');
     tracerProvider = createTracerProvider(config, resource(), {
@@ -151,6 +153,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     return [new RegistryProducer(pipeline.registry)];
   };
   const readers = createPushReaders(config, producers);
+  if (readers.length > 0) diagBridge.captureSdkErrors();
   const meterProvider = readers.length > 0 ? createMeterProvider(resource(), readers) : undefined;
   if (meterProvider) {
     metrics.setGlobalMeterProvider(meterProvider);
@@ -166,6 +169,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   let sendLogs: boolean | undefined;
   const ensureLoggerProvider = (): boolean => {
     if (sendLogs !== undefined) return sendLogs;
+    diagBridge.captureSdkErrors();
     const loggerProvider = createLoggerProvider(config, resource(), [new RedactingLogProcessor(redactor)]);
     sendLogs = loggerProvider !== undefined;
     if (loggerProvider) {

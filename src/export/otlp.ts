@@ -18,14 +18,18 @@ const CONCURRENCY_LIMIT = 4;
  */
 export function createOtlpExporter<T>(signal: Signal, config: OtlpConfig): T {
   const { prefix, className } = PACKAGES[signal];
-  const mod = require(`${prefix}-${SUFFIX[config.protocol]}`) as Record<string, new (options: object) => T>;
-  const Exporter = mod[className]!;
   const common = {
     url: config.endpoint,
     timeoutMillis: config.timeoutMs,
     compression: config.compression,
     concurrencyLimit: CONCURRENCY_LIMIT,
   };
+  if (signal === 'traces' && config.protocol === 'http/protobuf') {
+    const lean = protobufSpanExporter<T>({ ...common, headers: { ...config.headers } });
+    if (lean) return lean;
+  }
+  const mod = require(`${prefix}-${SUFFIX[config.protocol]}`) as Record<string, new (options: object) => T>;
+  const Exporter = mod[className]!;
   if (config.protocol !== 'grpc') return new Exporter({ ...common, headers: { ...config.headers } });
   // @grpc/grpc-js is the gRPC exporter's dependency, not ours: resolve it from there.
   const exporterRequire = createRequire(require.resolve(`${prefix}-grpc`));
@@ -33,4 +37,37 @@ export function createOtlpExporter<T>(signal: Signal, config: OtlpConfig): T {
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value);
   return new Exporter({ ...common, metadata });
+}
+
+type ExporterBase = typeof import('@opentelemetry/otlp-exporter-base');
+type NodeHttp = typeof import('@opentelemetry/otlp-exporter-base/node-http');
+
+/**
+ * exporter-trace-otlp-proto's OTLPTraceExporter, assembled from the same parts, but with
+ * only the trace serializer required: the package requires otlp-transformer's index,
+ * which loads the metric and log serializers and all of sdk-metrics (~90 modules, a
+ * quarter of the preload's start-up) for a service that may never export a metric over
+ * OTLP. The parts are resolved from the exporter package, the copies it would use;
+ * undefined when their layout differs (another version), and the package is used instead.
+ */
+export function protobufSpanExporter<T>(options: object): T | undefined {
+  try {
+    const from = createRequire(require.resolve('@opentelemetry/exporter-trace-otlp-proto'));
+    const { OTLPExporterBase } = from('@opentelemetry/otlp-exporter-base') as ExporterBase;
+    const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } = from('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
+    const transformer = createRequire(from.resolve('@opentelemetry/otlp-transformer'));
+    const { ProtobufTraceSerializer } = transformer('./trace/protobuf') as { ProtobufTraceSerializer: unknown };
+    const { TraceExporterMetricsHelper } = transformer('./trace') as { TraceExporterMetricsHelper: unknown };
+    if (!ProtobufTraceSerializer || !TraceExporterMetricsHelper) return undefined;
+    const delegate = (createOtlpHttpExportDelegate as (...args: unknown[]) => unknown)(
+      convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+      ProtobufTraceSerializer,
+      'otlp_http_span_exporter',
+      TraceExporterMetricsHelper,
+      undefined,
+    );
+    return new OTLPExporterBase(delegate as never) as T;
+  } catch {
+    return undefined;
+  }
 }

@@ -5,7 +5,6 @@ import type { CatalogMetrics } from '../metrics/catalog-metrics';
 import type { Registry } from '../metrics/registry';
 import type { AppInfo } from '../modules';
 import { setHealthChecks } from './api';
-import { installAppRoutes } from './app-routes';
 import { HealthChecks } from './checks/registry';
 import { MetricsHistory } from './history';
 import { reportHealthMetrics } from './metrics';
@@ -84,7 +83,10 @@ export function startHealth({ config, app, logger, registry, catalog }: HealthOp
   if (registry && catalog) reportHealthMetrics(registry, catalog, checks, shutdown);
   const serve = (req: IncomingMessage, res: ServerResponse) => serveHealth(req, res, deps, logger);
   const server = startHealthServer(config.health.host, config.health.port, deps, logger);
-  const removeAppRoutes = config.health.appRoutes ? installAppRoutes(serve) : () => {};
+  // Required only when on: it patches https too, and loading https costs start-up for nothing otherwise.
+  const removeAppRoutes = config.health.appRoutes
+    ? (require('./app-routes') as typeof import('./app-routes')).installAppRoutes(serve)
+    : () => {};
   return {
     shutdown,
     stop: async () => {

@@ -28,7 +28,9 @@ describe('installDiag', () => {
   it('every export failure, of every signal and wording, is one warning a minute with the count it stands for', () => {
     const { logger, lines } = recorder();
     let now = 0;
-    undo = installDiag(logger, new RateLimiter(60_000, () => now));
+    const bridge = installDiag(logger, new RateLimiter(60_000, () => now));
+    bridge.captureSdkErrors();
+    undo = bridge;
     globalErrorHandler(new Error('connect ECONNREFUSED 127.0.0.1:4318'));
     globalErrorHandler(new Error('PeriodicExportingMetricReader: metrics export failed (error Error: connect ECONNREFUSED)'));
     diag.error('PeriodicExportingMetricReader: metrics export timed out after 1000ms');

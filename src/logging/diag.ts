@@ -1,5 +1,4 @@
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { setGlobalErrorHandler, loggingErrorHandler } from '@opentelemetry/core';
 import type { LogLevel } from '../config/resolve';
 import { VARIABLES } from '../config/variables';
 import { describeError, type Logger, type Severity } from './logger';
@@ -18,12 +17,22 @@ const DIAG_LEVEL: Record<LogLevel, DiagLogLevel> = {
 /** A down collector fails every batch; users must see that once a minute, not per batch. */
 export const REPORT_INTERVAL_MS = 60_000;
 
+/** Undoes the bridge (call it); `captureSdkErrors` also takes over the SDK's global error handler. */
+export interface DiagBridge {
+  (): void;
+  /**
+   * Where every failed export ends. Called by whoever builds an SDK component that
+   * exports: it loads @opentelemetry/core, which a metrics-only service never needs
+   * (with its semantic conventions, a sixth of the preload's start-up).
+   */
+  captureSdkErrors(): void;
+}
+
 /**
- * Routes OpenTelemetry's internal logging and its global error handler (where every
- * failed export ends) into our JSON lines, rate-limited per kind of message.
- * Returns an undo for shutdown.
+ * Routes OpenTelemetry's internal logging and (see captureSdkErrors) its global error
+ * handler into our JSON lines, rate-limited per kind of message.
  */
-export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INTERVAL_MS)): () => void {
+export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INTERVAL_MS)): DiagBridge {
   const limited = (severity: Severity, message: string, fields?: Record<string, unknown>) => {
     const suppressed = limiter.take(`${severity}:${templateOf(message)}`);
     if (suppressed === undefined) return;
@@ -57,11 +66,20 @@ export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INT
     verbose: forward('verbose'),
   };
   diag.setLogger(bridge, { logLevel: DIAG_LEVEL[logger.level], suppressOverrideMessage: true });
-  setGlobalErrorHandler((err) => exportFailed(describeError(err)));
-  return () => {
-    diag.disable();
-    setGlobalErrorHandler(loggingErrorHandler());
-  };
+  let core: typeof import('@opentelemetry/core') | undefined;
+  return Object.assign(
+    () => {
+      diag.disable();
+      core?.setGlobalErrorHandler(core.loggingErrorHandler());
+    },
+    {
+      captureSdkErrors: () => {
+        if (core) return;
+        core = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+        core.setGlobalErrorHandler((err) => exportFailed(describeError(err)));
+      },
+    },
+  );
 }
 
 /** What the SDK's exporters and readers say when an export does not go through. */
