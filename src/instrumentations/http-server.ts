@@ -1,5 +1,5 @@
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ValueType, type Attributes, type Context, type Histogram, type Span } from '@opentelemetry/api';
-import { RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ValueType, type Attributes, type Context, type Histogram, type Span } from '@opentelemetry/api';
+import { getRPCMetadata, isTracingSuppressed, RPCType, setRPCMetadata, suppressTracing, type RPCMetadata } from '@opentelemetry/core';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import http from 'node:http';
 import https from 'node:https';
@@ -108,6 +108,7 @@ export class HttpServerSpans extends InstrumentationBase {
       const original = proto.emit;
       const emit: Emit = function (this: http.Server, event, req, res) {
         if (event !== 'request') return original.apply(this, arguments as unknown as [string]);
+        const args = arguments as unknown as [string];
         const request = req as IncomingMessage;
         let ignored: boolean;
         try {
@@ -115,9 +116,16 @@ export class HttpServerSpans extends InstrumentationBase {
         } catch {
           ignored = false;
         }
+        // Attaching is right where Node's parser emits: the connection's context is empty or a
+        // previous request's. Emitted from inside someone's context (an in-process test harness),
+        // attaching would leak into the caller: the request's context is then scoped to the call.
+        const active = context.active();
+        const scoped = active !== ROOT_CONTEXT && getRPCMetadata(active) === undefined && !isTracingSuppressed(active);
         if (ignored) {
-          attach(suppressTracing(ROOT_CONTEXT));
-          return original.apply(this, arguments as unknown as [string]);
+          const quiet = suppressTracing(ROOT_CONTEXT);
+          if (scoped) return context.with(quiet, () => original.apply(this, args));
+          attach(quiet);
+          return original.apply(this, args);
         }
         const parent = propagation.extract(ROOT_CONTEXT, request.headers);
         const attributes: Attributes = serverRequestAttributes(request, scheme);
@@ -132,9 +140,11 @@ export class HttpServerSpans extends InstrumentationBase {
           duration: durationMetric ? { histogram: histogram(), start: performance.now(), requestAttributes: attributes } : undefined,
         };
         (res as ServerResponse).once('close', onClose);
-        attach(setRPCMetadata(trace.setSpan(parent, span), rpc));
+        const requestContext = setRPCMetadata(trace.setSpan(parent, span), rpc);
         try {
-          return original.apply(this, arguments as unknown as [string]);
+          if (scoped) return context.with(requestContext, () => original.apply(this, args));
+          attach(requestContext);
+          return original.apply(this, args);
         } catch (err) {
           if (err instanceof Error) span.recordException(err);
           span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });

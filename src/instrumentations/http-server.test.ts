@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { HttpServerSpans } from './http-server';
+
+describe('HttpServerSpans', () => {
+  const exporter = new InMemorySpanExporter();
+  const manager = new AsyncLocalStorageContextManager().enable();
+  let instrumentation: HttpServerSpans;
+  let server: Server;
+  let url: string;
+  const seenInHandler: Array<string | undefined> = [];
+
+  before(async () => {
+    context.setGlobalContextManager(manager);
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    instrumentation = new HttpServerSpans({
+      ignore: (req) => req.url === '/ignored',
+      attach: (ctx) => void manager.attach(ctx),
+      durationMetric: false,
+    });
+    instrumentation.enable();
+    server = createServer((req, res) => {
+      // The body arrives in later callbacks of the connection: the span must still be current there.
+      req.resume();
+      req.on('end', () => {
+        seenInHandler.push(trace.getActiveSpan()?.spanContext().spanId);
+        res.statusCode = req.url?.startsWith('/boom') ? 503 : 200;
+        res.end('ok');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(() => {
+    instrumentation.disable();
+    server.close();
+    trace.disable();
+    propagation.disable();
+    context.disable();
+  });
+
+  it('makes one SERVER span per request, current in the body’s callbacks, named by method, with the status at the end', async () => {
+    exporter.reset();
+    seenInHandler.length = 0;
+    const res = await fetch(`${url}/boom?x=1`, { method: 'POST', body: 'x'.repeat(200_000) });
+    await res.text();
+    await new Promise((r) => setTimeout(r, 20));
+    const [span] = exporter.getFinishedSpans();
+    assert.ok(span);
+    assert.equal(span.kind, SpanKind.SERVER);
+    assert.equal(span.name, 'POST');
+    assert.equal(span.attributes['http.response.status_code'], 503);
+    assert.equal(span.attributes['url.query'], 'x=1');
+    assert.equal(span.status.code, 2, '5xx is an error');
+    assert.deepEqual(seenInHandler, [span.spanContext().spanId]);
+  });
+
+  it('continues the trace of a traceparent header', async () => {
+    exporter.reset();
+    await (await fetch(`${url}/x`, { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } })).text();
+    await new Promise((r) => setTimeout(r, 20));
+    const [span] = exporter.getFinishedSpans();
+    assert.equal(span?.spanContext().traceId, '0af7651916cd43dd8448eb211c80319c');
+    assert.equal(span?.parentSpanContext?.spanId, 'b7ad6b7169203331');
+  });
+
+  it('makes no span for an ignored request, and suppresses tracing below it', async () => {
+    exporter.reset();
+    seenInHandler.length = 0;
+    await (await fetch(`${url}/ignored`)).text();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(exporter.getFinishedSpans().length, 0);
+    assert.deepEqual(seenInHandler, [undefined]);
+  });
+
+  it('emitted from inside another context (an in-process harness), scopes the request to the call and leaks nothing', () => {
+    const key = createContextKey('harness');
+    const outer = ROOT_CONTEXT.setValue(key, 'outer');
+    let inHandler: unknown;
+    const local = createServer((_req, res) => {
+      inHandler = trace.getActiveSpan();
+      res.end();
+    });
+    const socket = new Socket();
+    const req = new IncomingMessage(socket);
+    req.method = 'GET';
+    req.url = '/harness';
+    const res = new ServerResponse(req);
+    context.with(outer, () => {
+      local.emit('request', req, res);
+      assert.equal(context.active().getValue(key), 'outer', 'the caller keeps its own context');
+      assert.equal(trace.getActiveSpan(), undefined);
+    });
+    assert.ok(inHandler, 'the handler ran in the request span');
+    socket.destroy();
+  });
+});
