@@ -39,25 +39,21 @@ export function createOtlpExporter<T>(signal: Signal, config: OtlpConfig): T {
   return new Exporter({ ...common, metadata });
 }
 
-type ExporterBase = typeof import('@opentelemetry/otlp-exporter-base');
-type NodeHttp = typeof import('@opentelemetry/otlp-exporter-base/node-http');
-
 /**
- * exporter-trace-otlp-proto's OTLPTraceExporter, assembled from the same parts, but with
- * only the trace serializer required: the package requires otlp-transformer's index,
- * which loads the metric and log serializers and all of sdk-metrics (~90 modules, a
- * quarter of the preload's start-up) for a service that may never export a metric over
- * OTLP. The parts are resolved from the exporter package, the copies it would use;
- * undefined when their layout differs (another version), and the package is used instead.
+ * exporter-trace-otlp-proto's OTLPTraceExporter, assembled from the same parts (pinned to
+ * the same release), but with only the trace serializer required: the package requires
+ * otlp-transformer's index, which loads the metric and log serializers and all of
+ * sdk-metrics (~90 modules, a quarter of the preload's start-up) for a service that may
+ * never export a metric over OTLP. undefined when the parts are not where this release
+ * keeps them, and the package is used instead.
  */
 export function protobufSpanExporter<T>(options: object): T | undefined {
   try {
-    const from = createRequire(require.resolve('@opentelemetry/exporter-trace-otlp-proto'));
-    const { OTLPExporterBase } = from('@opentelemetry/otlp-exporter-base') as ExporterBase;
-    const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } = from('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
-    const transformer = createRequire(from.resolve('@opentelemetry/otlp-transformer'));
-    const { ProtobufTraceSerializer } = transformer('./trace/protobuf') as { ProtobufTraceSerializer: unknown };
-    const { TraceExporterMetricsHelper } = transformer('./trace') as { TraceExporterMetricsHelper: unknown };
+    const { OTLPExporterBase } = require('@opentelemetry/otlp-exporter-base') as typeof import('@opentelemetry/otlp-exporter-base');
+    const { createOtlpHttpExportDelegate, convertLegacyHttpOptions } =
+      require('@opentelemetry/otlp-exporter-base/node-http') as typeof import('@opentelemetry/otlp-exporter-base/node-http');
+    const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer/build/src/trace/protobuf') as { ProtobufTraceSerializer?: unknown };
+    const { TraceExporterMetricsHelper } = require('@opentelemetry/otlp-transformer/build/src/trace') as { TraceExporterMetricsHelper?: unknown };
     if (!ProtobufTraceSerializer || !TraceExporterMetricsHelper) return undefined;
     const delegate = (createOtlpHttpExportDelegate as (...args: unknown[]) => unknown)(
       convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),

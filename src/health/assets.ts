@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface Asset {
@@ -6,12 +6,23 @@ export interface Asset {
   readonly body: Buffer;
 }
 
-/** assets/ at the package root, two levels above dist/src/health. */
-const ASSETS = join(__dirname, '..', '..', '..', 'assets', 'dashboard');
+/**
+ * assets/ at the package root: the nearest directory above this file that holds it
+ * (dist/src/health/ unbundled, dist/ in the preload bundle).
+ */
+function assetsDir(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'assets', 'dashboard');
+    if (existsSync(candidate) || dirname(dir) === dir) return candidate;
+  }
+}
+
+let assets: string | undefined;
+const ASSET = (name: string) => () => join((assets ??= assetsDir()), name);
 
 const SOURCES: Readonly<Record<string, { readonly file: () => string; readonly contentType: string }>> = {
-  '/dashboard': { file: () => join(ASSETS, 'index.html'), contentType: 'text/html; charset=utf-8' },
-  '/dashboard/dashboard.js': { file: () => join(ASSETS, 'dashboard.js'), contentType: 'text/javascript; charset=utf-8' },
+  '/dashboard': { file: ASSET('index.html'), contentType: 'text/html; charset=utf-8' },
+  '/dashboard/dashboard.js': { file: ASSET('dashboard.js'), contentType: 'text/javascript; charset=utf-8' },
   // The chart library from npm, served by us: clusters are often offline, and no CDN sees our users.
   '/dashboard/uplot.min.js': {
     file: () => join(dirname(require.resolve('uplot/package.json')), 'dist', 'uPlot.iife.min.js'),

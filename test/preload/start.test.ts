@@ -76,6 +76,23 @@ describe('start', () => {
     }
   });
 
+  it('loads the SDK from one bundle and only the packages it shares with instrumentations: no metric SDK, no OTLP transformer index', async () => {
+    const app = await startApp({ fixture: 'express-app.js', env: sinkEnv(sink, { OTEL_SERVICE_NAME: 'lean-start' }) });
+    try {
+      assert.equal((await app.get('/api/users/4')).status, 200);
+      await sink.waitFor(() => sink.spans.find((s) => s.resource['service.name'] === 'lean-start'));
+      const loaded = (await (await app.get('/api/loaded')).json()) as string[];
+      const of = (pkg: string) => loaded.filter((f) => f.includes(`/node_modules/${pkg}/`));
+      for (const pkg of ['@opentelemetry/sdk-metrics', '@opentelemetry/otlp-transformer', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/sdk-trace-base', '@opentelemetry/resources']) {
+        assert.deepEqual(of(pkg), [], `${pkg} is not required from node_modules`);
+      }
+      // Start-up is mostly module loading: the full preload required ~370 files before the bundle, ~120 of OpenTelemetry after.
+      assert.ok(loaded.length < 150, `${loaded.length} OpenTelemetry files loaded`);
+    } finally {
+      app.kill();
+    }
+  });
+
   it('a second load of the preload (--require twice, or --require plus --import) starts once', async () => {
     for (const nodeArgs of [
       ['--require', join(REPO, 'register.js')],
