@@ -38,7 +38,8 @@ function detectorsFor(name: DetectorName): ResourceDetector[] {
     case 'serviceinstance':
       return [serviceInstanceIdDetector];
     case 'container':
-      return [requireBundled<{ containerDetector: ResourceDetector }>('@opentelemetry/resource-detector-container').containerDetector];
+      // Our own dependency (on by default), so the preload bundle carries it; the cloud ones below are auto-instrumentations-node's.
+      return [(require('@opentelemetry/resource-detector-container') as { containerDetector: ResourceDetector }).containerDetector];
     case 'aws': {
       const aws = requireBundled<Record<string, ResourceDetector>>('@opentelemetry/resource-detector-aws');
       return ['awsEc2Detector', 'awsEcsDetector', 'awsEksDetector', 'awsBeanstalkDetector', 'awsLambdaDetector']

@@ -85,8 +85,13 @@ function diffShapes(theirs: Map<string, Shape>, ours: Map<string, Shape>, field:
 async function collected(): Promise<{ registry: Registry; uninstall: () => void; byName: Map<string, Family> }> {
   const registry = new Registry(2000);
   const uninstall = installRuntimeMetrics(registry);
-  await tick(25); // let the event-loop delay monitor record a few samples
-  const families = await registry.collect();
+  // Let the event-loop delay monitor record: on a loaded machine its first sample can take a while.
+  let families: readonly Family[] = [];
+  for (let waited = 0; waited < 2000; waited += 25) {
+    await tick(25);
+    families = await registry.collect();
+    if (families.some((f) => f.spec.name === 'nodejs_eventloop_lag_min_seconds' && f.size > 0)) break;
+  }
   return { registry, uninstall, byName: new Map(families.map((f) => [f.spec.name, f])) };
 }
 
