@@ -15,7 +15,7 @@ const REPO = join(__dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 3);
-const STARTS = Number(process.env.BENCH_STARTS ?? 5);
+const STARTS = Number(process.env.BENCH_STARTS ?? 9);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const APP_PORT = 5711;
 const HEALTH_PORT = 5712;
@@ -216,19 +216,22 @@ async function measureLoad(variant, sink) {
   }
 }
 
-async function measureStartup(variant) {
-  const times = [];
-  for (let i = 0; i < STARTS; i++) {
-    const t = performance.now();
-    const app = startApp(variant);
-    try {
-      await waitReady();
-      times.push(performance.now() - t);
-    } finally {
-      await stop(app);
-    }
+async function startupMs(variant) {
+  const t = performance.now();
+  const app = startApp(variant);
+  try {
+    await waitReady();
+    return performance.now() - t;
+  } finally {
+    await stop(app);
   }
-  return median(times);
+}
+
+/** Starts interleaved, variant after variant, so that drift of the machine falls on all alike. */
+async function measureStartups(all) {
+  const times = Object.fromEntries(all.map((v) => [v.id, []]));
+  for (let i = 0; i < STARTS; i++) for (const variant of all) times[variant.id].push(await startupMs(variant));
+  return Object.fromEntries(all.map((v) => [v.id, median(times[v.id])]));
 }
 
 function versions() {
@@ -272,8 +275,7 @@ async function main() {
     }
     rounds.push(results);
   }
-  const startup = {};
-  for (const variant of all) startup[variant.id] = await measureStartup(variant);
+  const startup = await measureStartups(all);
   sink.close();
 
   const summary = all.map((variant) => {
@@ -305,7 +307,7 @@ async function main() {
     '# Benchmark results',
     '',
     `${json.date.slice(0, 10)}, ${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}. App pinned to core 1, wrk (\`-t1 -c${CONNECTIONS}\`) to core 0,`,
-    `${WARMUP_S} s warm-up then ${DURATION_S} s measured, ${ROUNDS} rounds with the variants interleaved; medians. Startup: spawn to first 200, median of ${STARTS}.`,
+    `${WARMUP_S} s warm-up then ${DURATION_S} s measured, ${ROUNDS} rounds with the variants interleaved; medians. Startup: spawn to first 200, median of ${STARTS} starts interleaved across variants.`,
     '',
     '| variant | req/s | vs A | p50 ms | p99 ms | CPU µs/req | startup ms (+A) | RSS MB after load (+A) | /metrics ms |',
     '|---|---|---|---|---|---|---|---|---|',
