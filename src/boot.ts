@@ -20,6 +20,7 @@ import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
 import { flushUntilQuiet, flushWithin } from './lifecycle/flush';
 import { installSignalHandlers } from './lifecycle/signals';
+import { protobufSpanExporter } from './export/otlp';
 import { installDiag } from './logging/diag';
 import { describeError, type Logger } from './logging/logger';
 import { createLoggerProvider } from './logs/provider';
@@ -255,8 +256,12 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
 
 /** Spans to Sentry's OTLP endpoint for the DSN, always as http/protobuf. */
 function sentryTraceExporter(endpoint: { url: string; headers: Record<string, string> }): SpanExporter {
+  const options = { url: endpoint.url, headers: endpoint.headers, concurrencyLimit: 4 };
+  // The lean exporter, as for OTLP: the package's own would load the metric SDK with it.
+  const lean = protobufSpanExporter<SpanExporter>(options);
+  if (lean) return lean;
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter({ url: endpoint.url, headers: endpoint.headers, concurrencyLimit: 4 });
+  return new OTLPTraceExporter(options);
 }
 
 /** Reverse order; each step isolated so one failure does not leave the rest installed. */
