@@ -87,36 +87,50 @@ function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
 
 /**
  * Requires and enables one instrumentation (http is two: our server spans and the stock
- * client side). One that fails to load is reported and skipped (nothing returned); the
- * others still load.
+ * client side). One that fails to load is reported and skipped; the others still load.
  */
 export function loadInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation[] {
-  const { pkg, exportName } = CATALOG[name];
+  const loaded = guarded(name, logger, () => createInstrumentation(name, ctx));
+  // Its own guard: a failure of one half must neither drop the other nor leave it enabled untracked.
+  const attach = ctx.attachContext;
+  if (name === 'http' && attach) loaded.push(...guarded('http (server spans)', logger, () => createServerSpans(ctx.config, attach)));
+  return loaded;
+}
+
+function guarded(what: string, logger: Logger, create: () => Instrumentation): Instrumentation[] {
   try {
-    if (name === 'express' && !ctx.config.traces.expressLayerSpans) {
-      const { ExpressRoutes } = require('./express-routes') as typeof import('./express-routes');
-      return [new ExpressRoutes()];
-    }
-    const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
-    if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
-    const instrumentation = new Ctor(optionsFor(name, ctx));
-    // Some instrumentations (openai) declare their instrument fields as class fields, which
-    // wipes what the base constructor created; setting the provider again re-creates them.
-    instrumentation.setMeterProvider(metrics.getMeterProvider());
-    if (name !== 'http' || !ctx.attachContext) return [instrumentation];
-    const { HttpServerSpans } = require('./http-server') as typeof import('./http-server');
-    const server = new HttpServerSpans({
-      ignore: incomingFilter(ctx.config),
-      attach: ctx.attachContext,
-      durationMetric: ctx.config.metrics.exporters.some((e) => e !== 'prometheus'),
-    });
-    server.setMeterProvider(metrics.getMeterProvider());
-    server.enable();
-    return [server, instrumentation];
+    return [create()];
   } catch (err) {
-    logger.error(`Instrumentation ${name} failed to load: ${describeError(err)}; continuing without it`);
+    logger.error(`Instrumentation ${what} failed to load: ${describeError(err)}; continuing without it`);
     return [];
   }
+}
+
+function createInstrumentation(name: InstrumentationName, ctx: OptionsContext): Instrumentation {
+  if (name === 'express' && !ctx.config.traces.expressLayerSpans) {
+    const { ExpressRoutes } = require('./express-routes') as typeof import('./express-routes');
+    return new ExpressRoutes();
+  }
+  const { pkg, exportName } = CATALOG[name];
+  const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
+  if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
+  const instrumentation = new Ctor(optionsFor(name, ctx));
+  // Some instrumentations (openai) declare their instrument fields as class fields, which
+  // wipes what the base constructor created; setting the provider again re-creates them.
+  instrumentation.setMeterProvider(metrics.getMeterProvider());
+  return instrumentation;
+}
+
+function createServerSpans(config: ResolvedConfig, attach: (ctx: Context) => void): Instrumentation {
+  const { HttpServerSpans } = require('./http-server') as typeof import('./http-server');
+  const server = new HttpServerSpans({
+    ignore: incomingFilter(config),
+    attach,
+    durationMetric: config.metrics.exporters.some((e) => e !== 'prometheus'),
+  });
+  server.setMeterProvider(metrics.getMeterProvider());
+  server.enable();
+  return server;
 }
 
 /** Instrumentations of node core (always present) load at start; the others may wait for their package. */
