@@ -17,12 +17,10 @@ function assetsDir(): string {
   }
 }
 
-let assets: string | undefined;
-const ASSET = (name: string) => () => join((assets ??= assetsDir()), name);
 
 const SOURCES: Readonly<Record<string, { readonly file: () => string; readonly contentType: string }>> = {
-  '/dashboard': { file: ASSET('index.html'), contentType: 'text/html; charset=utf-8' },
-  '/dashboard/dashboard.js': { file: ASSET('dashboard.js'), contentType: 'text/javascript; charset=utf-8' },
+  '/dashboard': { file: () => join(assetsDir(), 'index.html'), contentType: 'text/html; charset=utf-8' },
+  '/dashboard/dashboard.js': { file: () => join(assetsDir(), 'dashboard.js'), contentType: 'text/javascript; charset=utf-8' },
   // The chart library from npm, served by us: clusters are often offline, and no CDN sees our users.
   '/dashboard/uplot.min.js': {
     file: () => join(dirname(require.resolve('uplot/package.json')), 'dist', 'uPlot.iife.min.js'),
