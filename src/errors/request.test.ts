@@ -69,8 +69,8 @@ describe('requestData', () => {
 
   it('reads the query of a plain node request', () => {
     const data = requestData(req({ method: 'GET', url: '/cb?code=abc&state=xyz&access_token=at8', headers: { authorization: 'Basic dXNlcjpwYXNz' } }), r);
-    assert.equal(data.url, `/cb?code=abc&state=xyz&access_token=${ENC}`);
-    assert.equal(data.query_string, `code=abc&state=xyz&access_token=${ENC}`);
+    assert.equal(data.url, `/cb?code=${ENC}&state=xyz&access_token=${ENC}`);
+    assert.equal(data.query_string, `code=${ENC}&state=xyz&access_token=${ENC}`);
     assert.deepEqual(data.headers, { authorization: REDACTED });
   });
 

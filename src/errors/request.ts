@@ -30,6 +30,6 @@ export function requestData(req: IncomingMessage, redactor: Redactor): RequestDa
     ...(route !== UNMATCHED ? { route } : {}),
     ...(q !== -1 ? { query_string: redactor.query(target.slice(q + 1)) } : {}),
     headers: redactor.headers(req.headers as Record<string, unknown>),
-    ...(hasBody ? { data: redactor.value(Buffer.isBuffer(body) ? '[binary]' : body) } : {}),
+    ...(hasBody ? { data: redactor.body(Buffer.isBuffer(body) ? '[binary]' : body) } : {}),
   };
 }

@@ -1,86 +1,103 @@
 /**
- * What counts as secret. Every sink that can carry user data (the start line, spans,
- * log records, health JSON, Sentry events and breadcrumbs) asks this module, so one
- * policy covers them all. `INNATURAL_REDACT_KEYS` adds patterns; nothing removes these.
+ * What counts as secret. Every sink that can carry user data (the start line, spans, log
+ * records, health JSON, Sentry events and breadcrumbs, error lines, doctor) asks this module,
+ * so one policy covers them all. `INNATURAL_REDACT_KEYS` and `INNATURAL_REDACT_PATTERNS` add to
+ * it; nothing removes the built-in rules.
+ *
+ * Every method is linear in its input and scans at most MAX_SCAN characters of a string: past
+ * that the value is cut and says so, so no request can make redaction stall the app.
  */
-export const REDACTED = '[REDACTED]';
+import { KeyPolicy } from './keys';
+import { sanitizeRedis, sanitizeSql } from './statements';
+import { REDACTED, redactText } from './text';
+import { redactSecretPath } from './urls';
+
+export { REDACTED } from './text';
+
+/** Characters of one string value that are scanned; the rest is cut off, never sent unscanned. */
+export const MAX_SCAN = 32 * 1024;
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token']);
 
-/** Matched against a whole key name, case-insensitively, ignoring `-` and `_` differences. */
-const BUILT_IN_KEY_PATTERNS: readonly RegExp[] = [
-  /passw(or)?d/i,
-  /(^|[^a-z])pwd([^a-z]|$)/i,
-  /secret/i,
-  // Not "tokens": gen_ai.usage.input_tokens and max_tokens are counts, not credentials.
-  /token(?!s)/i,
-  /api[-_]?key/i,
-  /private[-_]?key/i,
-  /session/i,
-  /credential/i,
-  /^auth(orization)?$/i,
-  /signature/i,
-  /credit[-_]?card|card[-_]?number|^cc[-_]?num/i,
-  /^cookie$/i,
-];
+const MAX_DEPTH = 8;
+/** `a=1&b=2`: a string body that is a form, whose keys follow the query rules. */
+const FORM = /^[^\s=&]{1,64}=/;
 
-/** 13 to 19 digits, optionally grouped by spaces or dashes, that pass the Luhn check. */
-const CARD_CANDIDATE = /\b(?:\d[ -]?){12,18}\d\b/g;
-
-function luhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
+export interface RedactorOptions {
+  /** Extra free-text patterns (INNATURAL_REDACT_PATTERNS): each match is replaced. */
+  readonly patterns?: readonly RegExp[];
+  /**
+   * The prose passes (the word after "token" or "password is", token formats such as `sk-...`):
+   * off for a sink whose user asked for raw messages. Keys, URL credentials, `key=value`
+   * pairs and card numbers are redacted whatever this says.
+   */
+  readonly prose?: boolean;
 }
 
-const MAX_DEPTH = 8;
+/** Cuts a value past MAX_SCAN, saying how much went. */
+export function capped(value: string): string {
+  return value.length <= MAX_SCAN ? value : `${value.slice(0, MAX_SCAN)}...[TRUNCATED ${value.length - MAX_SCAN} chars]`;
+}
 
 export class Redactor {
+  private readonly keys: KeyPolicy;
   private readonly patterns: readonly RegExp[];
+  private readonly prose: boolean;
+  private readonly isKey = (key: string) => this.isSecretKey(key);
+  private readonly attributeCache = new Map<string, boolean>();
 
-  constructor(extraKeys: readonly string[] = []) {
-    const escaped = extraKeys.filter((k) => k.trim() !== '').map((k) => new RegExp(k.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i'));
-    this.patterns = [...BUILT_IN_KEY_PATTERNS, ...escaped];
+  constructor(extraKeys: readonly string[] = [], options: RedactorOptions = {}) {
+    this.keys = new KeyPolicy(extraKeys);
+    this.patterns = (options.patterns ?? []).map((re) => (re.global ? re : new RegExp(re.source, `${re.flags}g`)));
+    this.prose = options.prose ?? true;
   }
 
+  /** Memoized: keys repeat (header names, JSON fields), and a hostile request mints at most the cap. */
   isSecretKey(key: string): boolean {
-    return SECRET_HEADERS.has(key.toLowerCase()) || this.patterns.some((re) => re.test(key));
+    let secret = this.keyCache.get(key);
+    if (secret === undefined) {
+      secret = SECRET_HEADERS.has(key.toLowerCase()) || this.keys.isSecret(key);
+      if (key.length <= 64) {
+        if (this.keyCache.size >= 4096) this.keyCache.clear();
+        this.keyCache.set(key, secret);
+      }
+    }
+    return secret;
+  }
+
+  private readonly keyCache = new Map<string, boolean>();
+
+  /** Keys that are secret in a URL's query or a form body only (`code`, `ticket`), besides the others. */
+  isSecretQueryKey(key: string): boolean {
+    return SECRET_HEADERS.has(key.toLowerCase()) || this.keys.isSecretQueryKey(key);
   }
 
   /**
    * As isSecretKey, also for dotted attribute names: `http.request.header.cookie` is secret by
-   * its last part. Memoized: attribute names are few and repeat on every span, and a dozen
-   * regular expressions per attribute per span would cost more than the span.
+   * its last part. Memoized: attribute names are few and repeat on every span.
    */
   isSecretAttribute(key: string): boolean {
     let secret = this.attributeCache.get(key);
     if (secret === undefined) {
       const dot = key.lastIndexOf('.');
-      secret = this.isSecretKey(key) || (dot !== -1 && this.isSecretKey(key.slice(dot + 1)));
+      const last = dot === -1 ? key : key.slice(dot + 1);
+      secret = SECRET_HEADERS.has(last.toLowerCase()) || this.keys.isSecret(key, false) || (dot !== -1 && this.keys.isSecret(last, false));
       // Bounded: attribute names come from code, but a hostile app could mint them.
       if (this.attributeCache.size < 4096) this.attributeCache.set(key, secret);
     }
     return secret;
   }
 
-  private readonly attributeCache = new Map<string, boolean>();
-
   /**
-   * Removes userinfo (a DSN's key is its username, a database URL's password its password)
-   * and the values of secret-looking query keys. Unparseable input is redacted whole:
-   * we cannot tell which part is the secret.
+   * Removes userinfo (a DSN's key is its username, a database URL's password its password),
+   * the values of secret-looking query keys and the secret part of webhook URLs. Unparseable
+   * input is redacted whole: we cannot tell which part is the secret.
    */
   url(value: string): string {
     let url: URL;
     try {
-      url = new URL(value);
+      // Userinfo first on the raw text: `user:pa/ss@host` parses as a port and a path.
+      url = new URL(this.text(capped(value)));
     } catch {
       return REDACTED;
     }
@@ -88,31 +105,35 @@ export class Redactor {
     if (url.host === '' && url.protocol !== 'file:') return REDACTED;
     if (url.username) url.username = 'REDACTED';
     if (url.password) url.password = 'REDACTED';
+    const path = redactSecretPath(url.hostname, url.pathname);
+    if (path !== url.pathname) url.pathname = path;
     if (url.search) url.search = this.query(url.search.slice(1));
     return url.toString();
   }
 
   /** A path with an optional query (`/login?token=x`), as servers see `req.url`. */
   target(value: string): string {
-    const q = value.indexOf('?');
-    return q === -1 ? value : `${value.slice(0, q)}?${this.query(value.slice(q + 1))}`;
+    const v = capped(value);
+    const q = v.indexOf('?');
+    return q === -1 ? v : `${v.slice(0, q)}?${this.query(v.slice(q + 1))}`;
   }
 
-  /** `a=1&token=x` → `a=1&token=[REDACTED]`; values are also scanned as free text. */
-  query(qs: string): string {
+  /** `a=1&token=x` → `a=1&token=[REDACTED]`; values, and keys without one, are also scanned as free text. */
+  query(qs: string, marker = encodeURIComponent(REDACTED)): string {
     if (qs === '') return qs;
-    return qs
+    return capped(qs)
       .split('&')
       .map((pair) => {
         const eq = pair.indexOf('=');
-        if (eq === -1) return pair;
+        const rawKey = eq === -1 ? pair : pair.slice(0, eq);
         let key: string;
         try {
-          key = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
+          key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
         } catch {
-          key = pair.slice(0, eq);
+          key = rawKey;
         }
-        return this.isSecretKey(key) ? `${pair.slice(0, eq)}=${encodeURIComponent(REDACTED)}` : `${pair.slice(0, eq)}=${this.text(pair.slice(eq + 1))}`;
+        if (eq === -1) return this.scan(pair);
+        return this.isSecretQueryKey(key) ? `${rawKey}=${marker}` : `${rawKey}=${this.scan(pair.slice(eq + 1))}`;
       })
       .join('&');
   }
@@ -124,65 +145,70 @@ export class Redactor {
   }
 
   /**
-   * Free text (messages, log lines, SQL): credentials in URLs, `key=value` / `"key": "value"`
-   * pairs with secret keys, bearer tokens and card numbers.
+   * Free text (messages, log lines, exception values, source lines): credentials in URLs,
+   * `key=value` / `"key": "value"` pairs with secret keys, auth schemes and the word after a
+   * secret keyword, well-known token formats, private key blocks and card numbers.
    */
   text(value: string): string {
-    if (value.length === 0) return value;
-    let out = value.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(?::([^\s/@]*))?@/gi, (m, scheme: string, user: string, pass?: string) => {
-      if (user === '' && !pass) return m;
-      return pass === undefined ? `${scheme}REDACTED@` : `${scheme}${user === '' ? '' : 'REDACTED'}:REDACTED@`;
-    });
-    out = out.replace(/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, `$1 ${REDACTED}`);
-    out = this.pairs(out);
-    out = out.replace(CARD_CANDIDATE, (m) => (luhn(m.replace(/[ -]/g, '')) ? REDACTED : m));
-    return out;
+    // Nothing shorter can hold a key and a value worth hiding.
+    if (value.length < 6) return value;
+    return this.scan(capped(value));
   }
 
   /**
-   * `password=x`, `token: x`, `"apiKey":"x"`: the value after a secret key. A pair whose
-   * key is not secret is stepped over by its key only, so its value is still read as a
-   * key (`failed: password=x`).
+   * text() for span attributes: the same user agent, host and client address come back on
+   * every request, so short values are remembered (a bounded map, cleared when full).
    */
-  private pairs(text: string): string {
-    const KEY = /(["']?)([A-Za-z0-9_.-]{2,64})\1(\s*[:=]\s*)(["']?)/g;
-    let out = '';
-    let last = 0;
-    for (let m = KEY.exec(text); m !== null; m = KEY.exec(text)) {
-      const key = m[2]!;
-      if (!this.isSecretKey(key)) {
-        KEY.lastIndex = m.index + m[1]!.length + key.length;
-        continue;
-      }
-      const quote = m[4]!;
-      const start = m.index + m[0].length;
-      let end = start;
-      const stop = quote !== '' ? quote : ' \t\r\n"\'&,;}';
-      // Inside quotes a backslash escapes the next character (JSON): `"a\"b"` is one value.
-      while (end < text.length && !stop.includes(text[end]!)) end += quote !== '' && text[end] === '\\' ? 2 : 1;
-      end = Math.min(end, text.length);
-      if (end === start) continue;
-      out += text.slice(last, start) + REDACTED;
-      last = end;
-      KEY.lastIndex = end;
+  attributeText(value: string): string {
+    if (value.length < 6) return value;
+    if (value.length > 256) return this.text(value);
+    let out = this.valueCache.get(value);
+    if (out === undefined) {
+      out = this.scan(value);
+      if (this.valueCache.size >= 2048) this.valueCache.clear();
+      this.valueCache.set(value, out);
     }
-    return last === 0 ? text : out + text.slice(last);
+    return out;
   }
 
-  /** SQL sent without parameters: every string literal can hold user data. */
+  private readonly valueCache = new Map<string, string>();
+
+  private scan(value: string): string {
+    if (value.length < 6) return value;
+    let out = redactText(value, this.isKey, { prose: this.prose });
+    for (const re of this.patterns) out = out.replace(re, REDACTED);
+    return out;
+  }
+
+  /** SQL sent without parameters: every literal can hold user data. */
   sql(text: string): string {
-    return this.text(text.replace(/'(?:[^']|'')*'/g, "'?'"));
+    return this.text(sanitizeSql(capped(text)));
+  }
+
+  /** A Redis command line: the command and its key stay, values, scripts and their arguments go. */
+  redis(text: string): string {
+    return this.text(sanitizeRedis(capped(text)));
   }
 
   /** Deep copy of a structured value with secret keys replaced and strings scanned as text. */
   value(value: unknown, depth = 0): unknown {
+    return this.walk(value, depth, this.isKey);
+  }
+
+  /** A request body: form and JSON keys follow the query-string rules (`code`, `ticket` are secret there). */
+  body(value: unknown): unknown {
+    if (typeof value === 'string') return FORM.test(value.slice(0, 256)) && !/\s/.test(value) ? this.query(value, REDACTED) : this.text(value);
+    return this.walk(value, 0, (key) => this.isSecretQueryKey(key));
+  }
+
+  private walk(value: unknown, depth: number, isSecret: (key: string) => boolean): unknown {
     if (typeof value === 'string') return this.text(value);
     if (value === null || typeof value !== 'object') return value;
     if (depth >= MAX_DEPTH) return '[Truncated]';
-    if (Array.isArray(value)) return value.map((v) => this.value(v, depth + 1));
+    if (Array.isArray(value)) return value.map((v) => this.walk(v, depth + 1, isSecret));
     if (value instanceof Error) return this.text(`${value.name}: ${value.message}`);
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) out[key] = this.isSecretKey(key) ? REDACTED : this.value(v, depth + 1);
+    for (const [key, v] of Object.entries(value)) out[key] = isSecret(key) ? REDACTED : this.walk(v, depth + 1, isSecret);
     return out;
   }
 }

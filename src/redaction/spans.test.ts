@@ -50,7 +50,7 @@ describe('RedactingSpanProcessor', () => {
     assert.equal(a['http.target'], `/login?password=${ENC}&next=%2Fhome`);
     assert.equal(a['url.query'], `api_key=${ENC}&q=shoes`);
     assert.equal(a['db.query.text'], "SELECT * FROM users WHERE email = '?'");
-    assert.equal(a['db.statement'], "UPDATE users SET bio = '?' WHERE id = 7");
+    assert.equal(a['db.statement'], "UPDATE users SET bio = '?' WHERE id = ?");
     assert.equal(a['http.request.header.authorization'], REDACTED);
     assert.equal(a['http.request.header.cookie'], REDACTED);
     assert.equal(a['enduser.password'], REDACTED);

@@ -2,33 +2,62 @@ import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { REDACTED, type Redactor } from './policy';
 
 type Attrs = Record<string, unknown>;
+type Scan = (redactor: Redactor, value: string) => string;
 
-const URL_KEYS = new Set(['url.full', 'http.url', 'url.original', 'http.request.url']);
-const TARGET_KEYS = new Set(['http.target']);
-const QUERY_KEYS = new Set(['url.query']);
-const SQL_KEYS = new Set(['db.query.text', 'db.statement']);
-const TEXT_KEYS = new Set(['exception.message', 'exception.stacktrace', 'db.query.summary', 'gen_ai.prompt', 'gen_ai.completion']);
+const url: Scan = (r, v) => r.url(v);
+const target: Scan = (r, v) => r.target(v);
+const query: Scan = (r, v) => r.query(v.startsWith('?') ? v.slice(1) : v);
+const sql: Scan = (r, v) => r.sql(v);
+const redis: Scan = (r, v) => r.redis(v);
+const text: Scan = (r, v) => r.attributeText(v);
+
+/** Attributes whose value has a known syntax; every other string is scanned as free text. */
+const BY_KEY: ReadonlyMap<string, Scan> = new Map([
+  ['url.full', url],
+  ['http.url', url],
+  ['url.original', url],
+  ['http.request.url', url],
+  ['http.target', target],
+  ['url.query', query],
+  ['db.query.text', sql],
+  ['db.statement', sql],
+]);
+
+/** Set by our own instrumentations from fixed vocabularies: nothing a user typed can reach them. */
+const FIXED = new Set(['http.request.method', 'url.scheme', 'network.protocol.version', 'network.protocol.name', 'network.transport', 'network.type', 'db.system', 'db.system.name', 'rpc.system', 'messaging.system', 'http.route']);
+
+const REDIS_SYSTEMS = new Set(['redis', 'valkey']);
 
 /**
- * Rewrites a set of attributes in place. Only the attributes that can carry user data
- * are scanned (URLs, queries, SQL, exception text, anything under a secret-looking
- * key): scanning every attribute of every span would cost more than the span itself.
+ * Rewrites a set of attributes in place: every attribute of every span, of any type, whoever
+ * set it (`span.setAttribute('note', 'token=...')` in the app as much as the instrumentations'
+ * URLs and SQL). Short strings and fixed vocabularies cost a comparison.
  */
 export function redactAttributes(attrs: Attrs, redactor: Redactor, set: (key: string, value: unknown) => void): void {
+  const system = attrs['db.system.name'] ?? attrs['db.system'];
+  const statement = typeof system === 'string' && REDIS_SYSTEMS.has(system) ? redis : sql;
   for (const key of Object.keys(attrs)) {
     const value = attrs[key];
-    if (typeof value !== 'string') {
-      if (value !== undefined && redactor.isSecretAttribute(key)) set(key, REDACTED);
+    if (value === undefined || value === null) continue;
+    if (redactor.isSecretAttribute(key)) {
+      if (value !== REDACTED) set(key, REDACTED);
       continue;
     }
-    let next = value;
-    if (URL_KEYS.has(key)) next = redactor.url(value);
-    else if (TARGET_KEYS.has(key)) next = redactor.target(value);
-    else if (QUERY_KEYS.has(key)) next = redactor.query(value.startsWith('?') ? value.slice(1) : value);
-    else if (SQL_KEYS.has(key)) next = redactor.sql(value);
-    else if (TEXT_KEYS.has(key)) next = redactor.text(value);
-    else if (redactor.isSecretAttribute(key)) next = REDACTED;
-    if (next !== value) set(key, next);
+    if (typeof value === 'string') {
+      if (value.length < 6 || FIXED.has(key)) continue;
+      const scan = BY_KEY.get(key) ?? text;
+      const next = (scan === sql ? statement : scan)(redactor, value);
+      if (next !== value) set(key, next);
+    } else if (Array.isArray(value)) {
+      let changed = false;
+      const next = value.map((v: unknown) => {
+        if (typeof v !== 'string') return v;
+        const r = redactor.attributeText(v);
+        changed ||= r !== v;
+        return r;
+      });
+      if (changed) set(key, next);
+    }
   }
 }
 
@@ -43,8 +72,16 @@ export class RedactingSpanProcessor implements SpanProcessor {
     for (const event of span.events) {
       const attrs = event.attributes as Attrs | undefined;
       if (attrs) redactAttributes(attrs, this.redactor, (key, value) => (attrs[key] = value));
+      const name = this.redactor.text(event.name);
+      if (name !== event.name) (event as { name: string }).name = name;
+    }
+    for (const link of span.links) {
+      const attrs = link.attributes as Attrs | undefined;
+      if (attrs) redactAttributes(attrs, this.redactor, (key, value) => (attrs[key] = value));
     }
     if (span.status.message) span.status.message = this.redactor.text(span.status.message);
+    const name = this.redactor.attributeText(span.name);
+    if (name !== span.name) span.updateName(name);
   }
 
   onEnd(): void {}

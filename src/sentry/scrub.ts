@@ -10,6 +10,7 @@ export function scrubEvent(event: ErrorEvent, redactor: Redactor): ErrorEvent {
   if (event.logentry?.message) event.logentry.message = redactor.text(event.logentry.message);
   for (const value of event.exception?.values ?? []) {
     if (value.value) value.value = redactor.text(value.value);
+    for (const frame of value.stacktrace?.frames ?? []) scrubFrame(frame, redactor);
   }
   if (event.request) {
     const req = event.request;
@@ -21,7 +22,7 @@ export function scrubEvent(event: ErrorEvent, redactor: Redactor): ErrorEvent {
     } else if (req.query_string) req.query_string = redactor.value(req.query_string) as typeof req.query_string;
     if (req.headers) req.headers = redactor.headers(req.headers) as Record<string, string>;
     if (req.cookies) req.cookies = { cookies: '[REDACTED]' };
-    if (req.data !== undefined) req.data = redactor.value(req.data);
+    if (req.data !== undefined) req.data = redactor.body(req.data);
   }
   if (event.extra) event.extra = redactor.value(event.extra) as Record<string, unknown>;
   if (event.tags) event.tags = redactor.value(event.tags) as typeof event.tags;
@@ -33,6 +34,23 @@ export function scrubEvent(event: ErrorEvent, redactor: Redactor): ErrorEvent {
   if (event.breadcrumbs) event.breadcrumbs = event.breadcrumbs.map((b) => scrubBreadcrumb(b, redactor));
   if (event.user) event.user = { id: event.user.id };
   return event;
+}
+
+type Frame = NonNullable<NonNullable<NonNullable<ErrorEvent['exception']>['values']>[number]['stacktrace']>['frames'] extends
+  | Array<infer F>
+  | undefined
+  ? F
+  : never;
+
+/**
+ * Sentry attaches the source lines around each frame: `const ADMIN_PASSWORD = '...'` two lines
+ * above a throw is a secret in the event as much as in the code.
+ */
+function scrubFrame(frame: Frame, redactor: Redactor): void {
+  if (frame.context_line) frame.context_line = redactor.text(frame.context_line);
+  if (frame.pre_context) frame.pre_context = frame.pre_context.map((line) => redactor.text(line));
+  if (frame.post_context) frame.post_context = frame.post_context.map((line) => redactor.text(line));
+  if (frame.vars) frame.vars = redactor.value(frame.vars) as Record<string, unknown>;
 }
 
 export function scrubBreadcrumb(breadcrumb: Breadcrumb, redactor: Redactor): Breadcrumb {
