@@ -34,7 +34,7 @@ import { Registry } from './metrics/registry';
 import { installRuntimeMetrics } from './metrics/runtime';
 import { appInfo, isInstalled } from './modules';
 import { RedactingLogProcessor } from './redaction/logs';
-import { Redactor } from './redaction/policy';
+import { sinkRedactor } from './redaction/policy';
 import { RedactingSpanProcessor } from './redaction/spans';
 import { SentryTracePropagator } from './sentry/propagator';
 
@@ -85,9 +85,9 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   let built: Resource | undefined;
   const resource = () => (built ??= (require('./resource') as typeof import('./resource')).buildResource(config, app));
 
-  const redactor = new Redactor(config.redactKeys);
+  const redactor = (sink: Parameters<typeof sinkRedactor>[1]) => sinkRedactor(config.redaction, sink);
   const pipeline = startMetrics(config, logger, undo);
-  const errors = startErrors(config, app, logger, redactor, pipeline?.catalog);
+  const errors = startErrors(config, app, logger, redactor('errors'), pipeline?.catalog);
   undo.push(() => errors.stop(config.shutdownTimeoutMs));
   const sentryOtlp = config.sentry?.traces ? errors.sentry?.otlp : undefined;
   const tracing = config.traces.exporters.length > 0 || sentryOtlp !== undefined;
@@ -132,7 +132,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     const { createTracerProvider } = require('./tracing/provider') as typeof import('./tracing/provider');
     const { MetricsSpanProcessor } = require('./metrics/spans') as typeof import('./metrics/spans');
     tracerProvider = createTracerProvider(config, resource(), {
-      processors: [new RedactingSpanProcessor(redactor), activity],
+      processors: [new RedactingSpanProcessor(redactor('spans')), activity],
       exporters: sentryOtlp ? [sentryTraceExporter(sentryOtlp)] : [],
       metrics: pipeline ? new MetricsSpanProcessor(pipeline.catalog, pipeline.ai) : undefined,
     });
@@ -171,7 +171,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const ensureLoggerProvider = (): boolean => {
     if (sendLogs !== undefined) return sendLogs;
     diagBridge.captureSdkErrors();
-    const loggerProvider = createLoggerProvider(config, resource(), [new RedactingLogProcessor(redactor)]);
+    const loggerProvider = createLoggerProvider(config, resource(), [new RedactingLogProcessor(redactor('logs'))]);
     sendLogs = loggerProvider !== undefined;
     if (loggerProvider) {
       const { logs } = require('@opentelemetry/api-logs') as typeof import('@opentelemetry/api-logs');

@@ -1,5 +1,5 @@
 import { VARIABLES, type Env, type VariableName } from './variables';
-import { REDACTED, redactUrl } from '../redaction/policy';
+import { DEFAULT_REDACTOR, REDACTED, redactUrl } from '../redaction/policy';
 
 export interface ConfigWarning {
   readonly variable: VariableName;
@@ -102,6 +102,36 @@ export class EnvReader {
     return this.invalid(name, value, expected, result, known.length > 0 ? undefined : fallbackText);
   }
 
+  /**
+   * Regular expressions: one, or a JSON array of them (a comma is too common inside a pattern
+   * to separate them). A pattern that does not compile is dropped with a warning.
+   */
+  patterns(name: VariableName): readonly RegExp[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    let sources: unknown = [value];
+    if (value.startsWith('[')) {
+      try {
+        sources = JSON.parse(value);
+      } catch {
+        return this.invalid(name, value, 'expected a regular expression or a JSON array of them', []);
+      }
+    }
+    if (!Array.isArray(sources)) return this.invalid(name, value, 'expected a regular expression or a JSON array of them', []);
+    const out: RegExp[] = [];
+    const bad: string[] = [];
+    for (const source of sources) {
+      try {
+        if (typeof source !== 'string' || source === '') throw new Error('not a string');
+        out.push(new RegExp(source, 'g'));
+      } catch {
+        bad.push(String(source));
+      }
+    }
+    if (bad.length > 0) this.invalid(name, value, `${bad.length} pattern(s) do not compile`, out, out.length > 0 ? `the other ${out.length}` : 'none');
+    return out;
+  }
+
   url(name: VariableName, schemes: readonly string[] = ['http', 'https']): string | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
@@ -158,8 +188,9 @@ export class EnvReader {
 
 function show(name: VariableName, value: string): string {
   const spec = VARIABLES[name];
-  if ('secret' in spec && spec.secret) return REDACTED;
-  const shown = spec.kind === 'url' ? redactUrl(value) : value;
+  // A secret pasted into the wrong variable (`INNATURAL_HEALTH_AI_KEY_ENV=sk-...`) is still a secret.
+  if (('secret' in spec && spec.secret) || DEFAULT_REDACTOR.isSecretKey(name)) return REDACTED;
+  const shown = spec.kind === 'url' ? redactUrl(value) : DEFAULT_REDACTOR.text(value);
   return JSON.stringify(shown.length > MAX_SHOWN ? `${shown.slice(0, MAX_SHOWN)}…` : shown);
 }
 

@@ -1,6 +1,7 @@
 import { EnvReader, type ConfigWarning } from './parse';
 import type { Env } from './variables';
 import { INSTRUMENTATION_NAMES, type InstrumentationName } from '../instrumentations/catalog';
+import { REDACTION_SINKS, type RedactionSettings } from '../redaction/policy';
 
 export const LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -114,6 +115,8 @@ export interface ResolvedConfig {
     };
   };
   readonly redactKeys: readonly string[];
+  /** INNATURAL_REDACT_PATTERNS and INNATURAL_REDACT_RAW_TEXT, with redactKeys: what sinkRedactor needs. */
+  readonly redaction: RedactionSettings;
   readonly sentry:
     | {
         readonly dsn: string;
@@ -141,6 +144,7 @@ const MAX_MS = 10 * 60 * 1000;
 /** Pure: reads only the env it is given, so tests never touch process.env. */
 export function resolveConfig(env: Env): Resolution {
   const r = new EnvReader(env);
+  const redactKeys = r.list<string>('INNATURAL_REDACT_KEYS', undefined, []);
   const disabled = r.boolean('OTEL_SDK_DISABLED', false);
 
   const detectors = r.list('OTEL_NODE_RESOURCE_DETECTORS', [...LOCAL_DETECTORS, ...CLOUD_DETECTORS, 'all', 'none'], LOCAL_DETECTORS);
@@ -203,7 +207,12 @@ export function resolveConfig(env: Env): Resolution {
       redisUrl: r.url('REDIS_URL', ['redis', 'rediss']),
       ai: aiKey(r, env),
     },
-    redactKeys: r.list<string>('INNATURAL_REDACT_KEYS', undefined, []),
+    redactKeys,
+    redaction: {
+      keys: redactKeys,
+      patterns: r.patterns('INNATURAL_REDACT_PATTERNS'),
+      rawText: r.list('INNATURAL_REDACT_RAW_TEXT', REDACTION_SINKS, []),
+    },
     sentry: sentry(r),
     http: {
       responseTimeHeader: responseTimeHeader(r),

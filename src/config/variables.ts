@@ -110,6 +110,14 @@ export const VARIABLES = {
   REDIS_URL: { kind: 'url', description: 'Redis URL: enables the Redis health check', secret: true },
   OPENAI_API_KEY: { kind: 'string', description: 'AI provider key; only its presence is read (health check)', secret: true },
   INNATURAL_REDACT_KEYS: { kind: 'list', description: 'extra key patterns to redact everywhere (added to the built-in ones)' },
+  INNATURAL_REDACT_PATTERNS: {
+    kind: 'string',
+    description: 'extra free-text patterns to redact: a regular expression, or a JSON array of them',
+  },
+  INNATURAL_REDACT_RAW_TEXT: {
+    kind: 'list',
+    description: 'sinks (spans, logs, errors, health) whose messages skip the prose passes; keys, URL credentials, key=value pairs and cards are still redacted',
+  },
   SENTRY_DSN: { kind: 'url', description: 'enables Sentry: errors, and spans over its OTLP endpoint', secret: true },
   SENTRY_RELEASE: { kind: 'string', description: 'Sentry release (default: the app name@version)' },
   SENTRY_DEBUG: { kind: 'boolean', description: 'Sentry SDK debug logging' },

@@ -6,6 +6,7 @@ import type { Registry } from '../metrics/registry';
 import type { AppInfo } from '../modules';
 import { setHealthChecks } from './api';
 import { HealthChecks } from './checks/registry';
+import { sinkRedactor } from '../redaction/policy';
 import { MetricsHistory } from './history';
 import { reportHealthMetrics } from './metrics';
 import type { CheckFn } from './checks/types';
@@ -58,7 +59,7 @@ function builtInChecks(config: ResolvedConfig, app: AppInfo, checks: HealthCheck
 
 /** The health server, its checks, and (INNATURAL_APP_ROUTES) the same paths on the app's servers. */
 export function startHealth({ config, app, logger, registry, catalog }: HealthOptions): Health {
-  const checks = new HealthChecks(config.health.cacheMs, config.health.checkTimeoutMs);
+  const checks = new HealthChecks(config.health.cacheMs, config.health.checkTimeoutMs, Date.now, sinkRedactor(config.redaction, 'health'));
   const history = catalog ? new MetricsHistory(catalog, config.health.historyIntervalMs) : undefined;
   history?.start();
   const shutdown = new ShutdownState();

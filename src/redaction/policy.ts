@@ -213,6 +213,22 @@ export class Redactor {
   }
 }
 
+/** Where redacted data goes; INNATURAL_REDACT_RAW_TEXT names them. `errors` is Sentry and the error lines. */
+export const REDACTION_SINKS = ['spans', 'logs', 'errors', 'health'] as const;
+export type RedactionSink = (typeof REDACTION_SINKS)[number];
+
+export interface RedactionSettings {
+  readonly keys: readonly string[];
+  readonly patterns: readonly RegExp[];
+  /** Sinks whose messages skip the prose passes. */
+  readonly rawText: readonly RedactionSink[];
+}
+
+/** The policy one sink applies. */
+export function sinkRedactor(settings: RedactionSettings, sink: RedactionSink): Redactor {
+  return new Redactor(settings.keys, { patterns: settings.patterns, prose: !settings.rawText.includes(sink) });
+}
+
 /** The built-in policy, for places that run before configuration is read. */
 export const DEFAULT_REDACTOR = new Redactor();
 

@@ -1,4 +1,5 @@
 import { describeError } from '../../logging/logger';
+import { DEFAULT_REDACTOR, type Redactor } from '../../redaction/policy';
 import type { CheckFn, CheckResult } from './types';
 
 export interface CheckOptions {
@@ -32,6 +33,7 @@ export class HealthChecks {
     private readonly cacheMs: number,
     private readonly defaultTimeoutMs: number,
     private readonly now: () => number = Date.now,
+    private readonly redactor: Redactor = DEFAULT_REDACTOR,
   ) {}
 
   register(name: string, run: CheckFn, options: CheckOptions = {}): void {
@@ -68,7 +70,8 @@ export class HealthChecks {
 
   private async runAll(): Promise<ReadonlyMap<string, CheckOutcome>> {
     const entries = await Promise.all(
-      [...this.checks].map(async ([name, check]) => [name, { critical: check.critical, result: await runOne(check) }] as const),
+      // A check's message is shown on the unauthenticated /api/health: an error naming a token must not.
+      [...this.checks].map(async ([name, check]) => [name, { critical: check.critical, result: this.redactor.value(await runOne(check)) as CheckResult }] as const),
     );
     const outcomes = new Map(entries);
     this.cached = { at: this.now(), outcomes };
