@@ -13,6 +13,7 @@ const FRAGMENTS: readonly string[] = [
   'credential',
   'signature',
   'session',
+  'sessid',
   'cookie',
   'apikey',
   'accesskey',
@@ -30,7 +31,7 @@ const FRAGMENTS: readonly string[] = [
 ];
 
 /** Matched as a whole word of the key, split at separators and camelCase (`x-access-key`, `userPin`). */
-const WORDS: ReadonlySet<string> = new Set(['key', 'keys', 'pwd', 'pw', 'pass', 'pin', 'cvv', 'cvv2', 'cvc', 'csc', 'otp', 'totp', 'ssn', 'sig', 'dsn', 'auth']);
+const WORDS: ReadonlySet<string> = new Set(['key', 'keys', 'pwd', 'pw', 'pass', 'pin', 'cvv', 'cvv2', 'cvc', 'csc', 'otp', 'totp', 'ssn', 'sig', 'dsn', 'auth', 'sid']);
 
 /**
  * Secret only as a query or form key: `code` is an OAuth authorisation code in a callback URL,
