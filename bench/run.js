@@ -6,6 +6,7 @@
  */
 const { spawn, execFile, execFileSync } = require('node:child_process');
 const { readFileSync, writeFileSync } = require('node:fs');
+const { measureRedaction } = require('./redaction');
 const http = require('node:http');
 const { cpus } = require('node:os');
 const { join } = require('node:path');
@@ -277,6 +278,7 @@ async function main() {
   }
   const startup = await measureStartups(all);
   sink.close();
+  const redaction = measureRedaction();
 
   const summary = all.map((variant) => {
     const runs = rounds.map((r) => r[variant.id]);
@@ -299,7 +301,7 @@ async function main() {
   const base = summary.find((s) => s.id === 'A');
   const machine = { cpu: cpus()[0]?.model, cores: cpus().length, kernel: readFileSync('/proc/version', 'utf8').split(' ')[2] };
   const command = `npm run bench  (BENCH_ROUNDS=${ROUNDS} BENCH_DURATION_S=${DURATION_S} BENCH_WARMUP_S=${WARMUP_S} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_STARTS=${STARTS})`;
-  const json = { date: new Date().toISOString(), command, machine, versions: versions(), rounds: ROUNDS, results: summary, raw: rounds };
+  const json = { date: new Date().toISOString(), command, machine, versions: versions(), rounds: ROUNDS, results: summary, redaction, raw: rounds };
   writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
 
   const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(d));
@@ -319,6 +321,11 @@ async function main() {
     ...summary
       .filter((s) => s.spans)
       .map((s) => `Spans in ${s.id}: ${s.spans.map((x) => `${x.received} received for ${x.served} requests served`).join('; ')}.`),
+    '',
+    '## Redaction',
+    '',
+    `Redactor.text, in this process: ${f(redaction.proseUsPerKb, 1)} µs/KB of prose, ${f(redaction.jsonUsPerKb, 1)} µs/KB of a JSON log line, ${f(redaction.userAgentUs, 2)} µs per user agent;`,
+    `the worst adversarial input (\`${redaction.worst.name}\`) ${f(redaction.worst.usPerKb, 1)} µs/KB, ${f(redaction.worstAtCapMs, 1)} ms at the scan cap.`,
     '',
     '## Versions',
     '',
