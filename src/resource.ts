@@ -11,6 +11,7 @@ import {
 } from '@opentelemetry/resources';
 import type { DetectorName, ResolvedConfig } from './config/resolve';
 import { requireBundled, type AppInfo } from './modules';
+import { REDACTED, sinkRedactor } from './redaction/policy';
 
 /** argv can carry tokens (`--password=...`); the script path is enough to tell processes apart. */
 const DROPPED_PROCESS_ATTRIBUTES = ['process.command_args', 'process.command_line'];
@@ -84,7 +85,10 @@ export function buildResource(config: ResolvedConfig, app: AppInfo): Resource {
   if (app.name) fromApp['service.name'] = app.name;
   if (app.version) fromApp['service.version'] = app.version;
   if (config.environment) fromApp['deployment.environment.name'] = config.environment;
-  const explicit: Record<string, string> = { ...config.resourceAttributes };
+  // Every signal carries the resource: `deploy.token=...` in OTEL_RESOURCE_ATTRIBUTES is a secret in all of them.
+  const redactor = sinkRedactor(config.redaction, 'spans');
+  const explicit: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config.resourceAttributes)) explicit[key] = redactor.isSecretAttribute(key) ? REDACTED : redactor.text(value);
   if (config.serviceName) explicit['service.name'] = config.serviceName;
   const distro = resourceFromAttributes({ 'telemetry.distro.name': DISTRO_NAME, 'telemetry.distro.version': distroVersion() });
   return defaultResource().merge(distro).merge(detected).merge(resourceFromAttributes(fromApp)).merge(resourceFromAttributes(explicit));
