@@ -63,28 +63,23 @@ export interface SpanExporterParts {
  * the same release), but with only the trace serializer required: the package requires
  * otlp-transformer's index, which loads the metric and log serializers and all of
  * sdk-metrics (~90 modules, a quarter of the preload's start-up) for a service that may
- * never export a metric over OTLP. With `index`, from otlp-transformer's index (slower,
- * the same classes); undefined when the parts are not where this release keeps them.
+ * never export a metric over OTLP. undefined when the parts are not where this release
+ * keeps them.
  */
-export function spanExporterParts(from: 'lean' | 'index' = 'lean'): SpanExporterParts | undefined {
+export function spanExporterParts(): SpanExporterParts | undefined {
   try {
     const { OTLPExporterBase } = require('@opentelemetry/otlp-exporter-base') as ExporterBase;
     const http = require('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
-    const transformer =
-      from === 'index'
-        ? (require('@opentelemetry/otlp-transformer') as { ProtobufTraceSerializer?: unknown; TraceExporterMetricsHelper?: unknown })
-        : {
-            ...(require('@opentelemetry/otlp-transformer/build/src/trace/protobuf') as { ProtobufTraceSerializer?: unknown }),
-            ...(require('@opentelemetry/otlp-transformer/build/src/trace') as { TraceExporterMetricsHelper?: unknown }),
-          };
-    if (!transformer.ProtobufTraceSerializer || !transformer.TraceExporterMetricsHelper) return undefined;
+    const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer/build/src/trace/protobuf') as { ProtobufTraceSerializer?: unknown };
+    const { TraceExporterMetricsHelper } = require('@opentelemetry/otlp-transformer/build/src/trace') as { TraceExporterMetricsHelper?: unknown };
+    if (!ProtobufTraceSerializer || !TraceExporterMetricsHelper) return undefined;
     return {
       OTLPExporterBase,
       createOtlpHttpExportDelegate: http.createOtlpHttpExportDelegate,
       convertLegacyHttpOptions: http.convertLegacyHttpOptions,
       httpAgentFactoryFromOptions: http.httpAgentFactoryFromOptions,
-      serializer: transformer.ProtobufTraceSerializer,
-      metricsHelper: transformer.TraceExporterMetricsHelper,
+      serializer: ProtobufTraceSerializer,
+      metricsHelper: TraceExporterMetricsHelper,
     };
   } catch {
     return undefined;
@@ -99,6 +94,7 @@ export function protobufSpanExporter<T>(options: object): T | undefined {
   return spanExporterFrom<T>(parts, configuration);
 }
 
+/** A span exporter from the parts and a complete configuration (nothing is read from the environment here). */
 export function spanExporterFrom<T>(parts: SpanExporterParts, configuration: Parameters<NodeHttp['createOtlpHttpExportDelegate']>[0]): T {
   const delegate = (parts.createOtlpHttpExportDelegate as (...args: unknown[]) => unknown)(
     configuration,

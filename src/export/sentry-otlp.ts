@@ -17,11 +17,11 @@ const CONCURRENCY_LIMIT = 4;
  * option from the `OTEL_EXPORTER_OTLP_*` variables: the collector's bearer token, client
  * certificate and key, compression would go to Sentry. So the configuration is complete
  * here and the environment is never read. undefined when this release keeps the parts
- * elsewhere: spans then go to OTLP only, rather than with another backend's credentials.
+ * elsewhere (the OTLP path falls back to the stock package, which this one cannot, as it
+ * reads the environment): spans then go to OTLP only, not with another backend's credentials.
  */
 export function sentrySpanExporter(endpoint: SentryOtlpEndpoint): SpanExporter | undefined {
-  // The lean parts, as for OTLP; the transformer's index (which loads the metric SDK) only if they moved.
-  const parts = spanExporterParts('lean') ?? spanExporterParts('index');
+  const parts = spanExporterParts();
   if (!parts) return undefined;
   const headers = { ...endpoint.headers, 'Content-Type': 'application/x-protobuf' };
   return untracedExports(
