@@ -105,15 +105,18 @@ describe('health server: slow and idle clients', () => {
     await waitFor(() => held.every((h) => h.closedAt !== undefined), requestTimeoutMs + checkIntervalMs + 3000, 'slowloris sockets', () =>
       `${held.filter((h) => h.closedAt === undefined).length} still open`,
     );
+    const figures: string[] = [];
     for (const [kind] of kinds) {
       const lifetimes = held.filter((h) => h.kind === kind).map((h) => h.closedAt! - h.openedAt);
       const longest = Math.max(...lifetimes);
       const shortest = Math.min(...lifetimes);
+      figures.push(`${kind} ${Math.round(shortest)}-${Math.round(longest)} ms`);
       assert.ok(longest <= bound[kind], `${kind}: held up to ${Math.round(longest)} ms, bound ${bound[kind]} ms`);
       // Closed by the timeout, not by something else (300 is far below the connection cap).
       const timeout = kind === 'slow body' ? requestTimeoutMs : headersTimeoutMs;
       assert.ok(shortest >= timeout - 100, `${kind}: one closed after ${Math.round(shortest)} ms, before the ${timeout} ms timeout`);
     }
+    console.log(`# 300 slowloris sockets held: ${figures.join(', ')}; probes meanwhile ${probes.map((p) => Math.round(p.ms)).join(', ')} ms`);
   });
 
   it('above the connection cap, a new connection evicts the oldest idle one: probes still answer', async () => {
