@@ -1,7 +1,7 @@
 import { context, metrics, propagation, trace, type Context } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
-import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { ResolvedConfig } from './config/resolve';
 import { summarizeConfig } from './config/summary';
 import { registerEsmHook } from './esm/hook';
@@ -20,7 +20,7 @@ import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
 import { flushUntilQuiet, flushWithin } from './lifecycle/flush';
 import { installSignalHandlers } from './lifecycle/signals';
-import { protobufSpanExporter } from './export/otlp';
+import { sentrySpanExporter } from './export/sentry-otlp';
 import { installDiag } from './logging/diag';
 import { describeError, type Logger } from './logging/logger';
 import { createLoggerProvider } from './logs/provider';
@@ -131,9 +131,11 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     diagBridge.captureSdkErrors();
     const { createTracerProvider } = require('./tracing/provider') as typeof import('./tracing/provider');
     const { MetricsSpanProcessor } = require('./metrics/spans') as typeof import('./metrics/spans');
+    const toSentry = sentryOtlp && sentrySpanExporter(sentryOtlp);
+    if (sentryOtlp && !toSentry) logger.warn('Sentry span export is unavailable in this SDK release; errors still go to Sentry, spans only to OTEL_TRACES_EXPORTER');
     tracerProvider = createTracerProvider(config, resource(), {
       processors: [new RedactingSpanProcessor(redactor('spans')), activity],
-      exporters: sentryOtlp ? [sentryTraceExporter(sentryOtlp)] : [],
+      exporters: toSentry ? [toSentry] : [],
       metrics: pipeline ? new MetricsSpanProcessor(pipeline.catalog, pipeline.ai) : undefined,
     });
     if (!tracerProvider) return;
@@ -252,16 +254,6 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
       return stopping;
     },
   };
-}
-
-/** Spans to Sentry's OTLP endpoint for the DSN, always as http/protobuf. */
-function sentryTraceExporter(endpoint: { url: string; headers: Record<string, string> }): SpanExporter {
-  const options = { url: endpoint.url, headers: endpoint.headers, concurrencyLimit: 4 };
-  // The lean exporter, as for OTLP: the package's own would load the metric SDK with it.
-  const lean = protobufSpanExporter<SpanExporter>(options);
-  if (lean) return lean;
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
-  return new OTLPTraceExporter(options);
 }
 
 /** Reverse order; each step isolated so one failure does not leave the rest installed. */

@@ -3,6 +3,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { OtlpConfig, ResolvedConfig, Signal } from '../config/resolve';
 import type { Resource } from '@opentelemetry/resources';
 import { createOtlpExporter } from '../export/otlp';
+import { untraced } from '../export/untraced';
 import { HealthChecks } from '../health/checks/registry';
 import { describeError } from '../logging/logger';
 import { redactUrl } from '../redaction/policy';
@@ -101,12 +102,15 @@ function parseDsn(dsn: string): Dsn {
 async function postEnvelope(dsn: Dsn, items: ReadonlyArray<[object, object]>, timeoutMs: number, eventId?: string): Promise<Response> {
   const header = { ...(eventId ? { event_id: eventId } : {}), dsn: dsn.dsn, sent_at: new Date().toISOString() };
   const body = [JSON.stringify(header), ...items.flatMap(([h, p]) => [JSON.stringify(h), JSON.stringify(p)])].join('\n') + '\n';
-  return fetch(dsn.envelopeUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-sentry-envelope' },
-    body,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  // Under NODE_OPTIONS=--require .../register, doctor is traced like any app: its probes must not be.
+  return untraced(() =>
+    fetch(dsn.envelopeUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-sentry-envelope' },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    }),
+  );
 }
 
 function sentryFailure(subject: string, err: unknown, timeoutMs: number): Finding {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { describeError, type Logger } from '../logging/logger';
 import { markOwnServer } from '../tracing/ignore';
+import { guardConnections, healthServerOptions } from './connections';
 import { handleHealthRequest, type HealthDeps } from './routes';
 
 /** Our paths answered on any server; a failure is a 500, never an exception in the app. */
@@ -15,10 +16,12 @@ export function serveHealth(req: IncomingMessage, res: ServerResponse, deps: Hea
 
 /**
  * Our own server, beside the app's: never traced, never counted in the app's metrics,
- * never holding the process open. A port that is taken is one error line; the app runs on.
+ * never holding the process open, never held by slow or idle clients (see
+ * guardConnections). A port that is taken is one error line; the app runs on.
  */
 export function startHealthServer(host: string, port: number, deps: HealthDeps, logger: Logger): Server {
-  const server = createServer((req, res) => serveHealth(req, res, deps, logger));
+  const server = createServer(healthServerOptions(), (req, res) => serveHealth(req, res, deps, logger));
+  guardConnections(server);
   markOwnServer(server);
   server.on('error', (err) => {
     logger.error(`Health server cannot listen on ${host}:${port}: ${describeError(err)}; health and metrics endpoints are off, the app runs on`);

@@ -2,6 +2,7 @@ import { metrics, type Context } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from '../config/resolve';
+import { OwnRequests, ownEndpoints } from '../export/own-endpoints';
 import { describeError, type Logger } from '../logging/logger';
 import { isInstalled, requireBundled, type AppInfo } from '../modules';
 import { HEALTH_PATHS } from '../health/routes';
@@ -65,11 +66,27 @@ function incomingFilter(config: ResolvedConfig): (req: IncomingMessage) => boole
   ]);
 }
 
+/**
+ * Our exporters' and Sentry's requests, for the client instrumentations to skip. They run
+ * untraced already (see untraced()); this also covers a send that starts outside that
+ * context, and skips the instrumentation's per-request work on them.
+ */
+function ownRequests(config: ResolvedConfig): OwnRequests | undefined {
+  const own = new OwnRequests(ownEndpoints(config));
+  return own.size > 0 ? own : undefined;
+}
+
 function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
   switch (name) {
-    case 'http':
+    case 'http': {
+      const own = ownRequests(ctx.config);
       // Server requests are HttpServerSpans' (below); this one keeps the client side.
-      return { disableIncomingRequestInstrumentation: true };
+      return { disableIncomingRequestInstrumentation: true, ...(own ? { ignoreOutgoingRequestHook: own.http } : {}) };
+    }
+    case 'undici': {
+      const own = ownRequests(ctx.config);
+      return own ? { ignoreRequestHook: own.undici } : {};
+    }
     case 'winston':
     case 'pino':
     case 'bunyan':

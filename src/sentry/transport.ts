@@ -1,4 +1,5 @@
 import type * as SentryNode from '@sentry/node';
+import { untraced } from '../export/untraced';
 import { describeError, type Logger } from '../logging/logger';
 import { RateLimiter } from '../logging/rate-limit';
 
@@ -33,4 +34,15 @@ export function warnOnFailure(transport: Transport, logger: Logger, limiter = ne
       );
     },
   };
+}
+
+/**
+ * Sentry's transport posts from wherever an event was captured: inside an app request, so
+ * the http instrumentation made a client span of the envelope POST (`url.full` with the
+ * DSN key) and injected the request's traceparent and baggage into it. Its own
+ * `suppressTracing` works on Sentry's scopes, which OpenTelemetry's instrumentations do
+ * not read; every send runs outside the app's trace instead.
+ */
+export function untracedTransport(transport: Transport): Transport {
+  return { ...transport, send: (envelope) => untraced(() => transport.send(envelope)) };
 }

@@ -1,5 +1,5 @@
-import type { TextMapPropagator } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
+import { CompositePropagator, isTracingSuppressed, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { PropagatorName } from '../config/resolve';
 
 function create(name: Exclude<PropagatorName, 'none'>): TextMapPropagator {
@@ -22,6 +22,27 @@ function create(name: Exclude<PropagatorName, 'none'>): TextMapPropagator {
   }
 }
 
+/**
+ * A suppressed context is our own traffic (exports, Sentry's transport): nothing is
+ * injected into it, whichever propagators are configured. Each stock one checks on its
+ * own, except Jaeger's baggage (`uberctx-*`), which it writes even then.
+ */
+class UnlessSuppressed implements TextMapPropagator {
+  constructor(private readonly inner: TextMapPropagator) {}
+
+  inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
+    if (!isTracingSuppressed(ctx)) this.inner.inject(ctx, carrier, setter);
+  }
+
+  extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
+    return this.inner.extract(ctx, carrier, getter);
+  }
+
+  fields(): string[] {
+    return this.inner.fields();
+  }
+}
+
 export function createPropagator(names: readonly Exclude<PropagatorName, 'none'>[], extra: readonly TextMapPropagator[] = []): TextMapPropagator {
-  return new CompositePropagator({ propagators: [...names.map(create), ...extra] });
+  return new UnlessSuppressed(new CompositePropagator({ propagators: [...names.map(create), ...extra] }));
 }

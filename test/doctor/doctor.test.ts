@@ -160,6 +160,39 @@ describe('innatural-otel doctor', () => {
     assert.equal(span.resource['service.name'], 'doctor-test');
   });
 
+  it('--send-test-event under the preload (NODE_OPTIONS): its own calls are untraced and carry only their own credentials', async () => {
+    otlp.clear();
+    sentry.clear();
+    const bearer = 'doctor-bearer-canary';
+    const { r } = await report(
+      {
+        ...QUIET,
+        NODE_OPTIONS: `--require ${join(REPO, 'register.js')}`,
+        INNATURAL_HEALTH_PORT: '0',
+        INNATURAL_HEALTH_HOST: '127.0.0.1',
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${bearer}`,
+        SENTRY_DSN: sentry.dsn,
+        OTEL_SERVICE_NAME: 'doctor-preloaded',
+      },
+      ['--send-test-event'],
+    );
+    assert.equal(r.exitCode, 0, JSON.stringify(r.findings));
+    const traceId = /trace id ([0-9a-f]{32})/.exec(about(r, /^otlp test span$/)[0]!.message)?.[1];
+    await otlp.waitFor(() => otlp.spans.find((s) => s.traceId === traceId));
+    // The preload flushed at exit: a span of doctor's own requests would be at the sink by now.
+    const own = otlp.spans.filter((s) => [otlp.port, sentry.port].includes(Number(s.attributes['server.port'])));
+    assert.deepEqual(own.map((s) => `${s.name} ${String(s.attributes['url.full'])}`), []);
+    assert.ok(sentry.requests.length >= 2, 'the empty envelope and the test event');
+    for (const request of sentry.requests) {
+      assert.deepEqual(Object.keys(request.headers).filter((h) => /^(traceparent|tracestate|baggage|sentry-trace)$/.test(h)), [], request.url);
+      assert.ok(!JSON.stringify(request.headers).includes(bearer), `${request.url} carried the OTLP bearer`);
+    }
+    assert.ok(otlp.requests.every((q) => q.headers.authorization === `Bearer ${bearer}` && !JSON.stringify(q.headers).includes('publickey123')));
+  });
+
   describe('misconfigurations', () => {
     const rows: Array<{ name: string; env: Record<string, string>; subject: RegExp; level: 'warn' | 'error'; message: RegExp; exit: number }> = [
       {

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sinkEnv, startApp, type Exit, type Preload } from '../support/app';
+import { join } from 'node:path';
+import { FIXTURES, sinkEnv, startApp, type Exit, type Preload } from '../support/app';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 
 describe('lifecycle', () => {
@@ -79,6 +80,48 @@ describe('lifecycle', () => {
     assert.deepEqual(ours.exit, baseline.exit);
     assert.match(ours.stderr, /fixture rejection/);
     await spanOf('reject', '/api/reject');
+  });
+
+  /**
+   * Node's fatal report, from the source line it starts with: [source block, the rest]. The
+   * stack under the preload has an extra async_hooks frame, so only the source block (file,
+   * line, caret) is compared whole.
+   */
+  const fatalReport = (stderr: string): [string, string] => {
+    const start = new RegExp(`^${join(FIXTURES, 'express-app.js').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+$`, 'm').exec(stderr);
+    assert.ok(start, `no source line in\n${stderr}`);
+    const report = stderr.slice(start.index);
+    const blank = report.indexOf('\n\n') + 2;
+    return [report.slice(0, blank), report.slice(blank)];
+  };
+
+  for (const [path, line, message] of [
+    ['/api/crash', "    throw new Error('fixture crash');", 'Error: fixture crash'],
+    ['/api/reject', "    Promise.reject(new Error('fixture rejection'));", 'Error: fixture rejection'],
+  ] as const) {
+    it(`${path}: Node’s report names the app’s line with its caret, as without us, not ours`, async () => {
+      const baseline = await endOf('none', path, `bare-report${path}`);
+      const ours = await endOf('require', path, `report${path}`);
+      assert.deepEqual(ours.exit, { code: 1, signal: null });
+      assert.ok(!ours.stderr.includes('preload.js'), ours.stderr);
+      const [source, rest] = fatalReport(ours.stderr);
+      assert.equal(source.split('\n')[1], line);
+      assert.match(source.split('\n')[2]!, /^ *\^$/);
+      assert.equal(source, fatalReport(baseline.stderr)[0], 'the same source line and caret as Node prints without us');
+      assert.ok(rest.startsWith(`${message}\n    at `), rest);
+      assert.match(rest, /\n\nNode\.js v\d+\.\d+\.\d+\n$/);
+      await spanOf(`report${path}`, path);
+    });
+  }
+
+  it('the app’s uncaughtExceptionMonitor sees a crash once, not again when we rethrow', async () => {
+    const extra = { FIXTURE_CRASH_MONITOR: 'true' };
+    const baseline = await endOf('none', '/api/crash', 'bare-monitor', undefined, extra);
+    const ours = await endOf('require', '/api/crash', 'monitor', undefined, extra);
+    const seen = (out: string) => out.split('\n').filter((l) => l.startsWith('monitor saw'));
+    assert.deepEqual(seen(baseline.stdout), ['monitor saw fixture crash (uncaughtException)']);
+    assert.deepEqual(seen(ours.stdout), seen(baseline.stdout));
+    assert.deepEqual(ours.exit, baseline.exit);
   });
 
   it('the app’s own uncaughtException handler keeps the process alive, as without us', async () => {
