@@ -10,28 +10,143 @@ export function methodLabel(method: string | undefined): string {
   return method !== undefined && KNOWN_METHODS.has(method) ? method : '_OTHER';
 }
 
-interface ExpressRequest extends IncomingMessage {
+// Per-request state lives on the request itself: a property costs less than a WeakMap lookup,
+// and a symbol is invisible to the app's own enumeration of `req`.
+const MOUNT = Symbol('innatural.mountTemplate');
+const ROUTE = Symbol('innatural.routeTemplate');
+
+interface Tracked extends IncomingMessage {
   route?: { path?: unknown };
-  baseUrl?: unknown;
+  [MOUNT]?: string;
+  [ROUTE]?: string;
+}
+
+/** A registered path (string, RegExp, or an array of them, as Express takes) is one of these. */
+export type RegisteredPath = unknown;
+
+/**
+ * The keys under which `router` (>= 2.3) leaves the pattern that matched on the request
+ * (one per copy of router loaded): how an array path tells which of its alternatives matched.
+ */
+const matchedPatternKeys: symbol[] = [];
+
+export function addMatchedPatternKey(key: symbol): void {
+  if (!matchedPatternKeys.includes(key)) matchedPatternKeys.push(key);
+}
+
+/** One path as text: a RegExp as its literal (`/^\/v\d+/`), never a request's concrete path. */
+function pathText(path: unknown): string {
+  return typeof path === 'string' ? path : String(path);
 }
 
 /**
- * The matched route template, read once when the response ends: Express leaves the
- * matched Route on `req.route` and the mount path on `req.baseUrl`. Reading it here
- * costs nothing per middleware layer, unlike wrapping every layer to track it.
+ * The alternative of an array path that matched this request, when the router says which;
+ * else every alternative, comma-joined (as the stock express instrumentation names them).
+ */
+function alternative(paths: readonly unknown[], req: IncomingMessage): unknown {
+  for (const key of matchedPatternKeys) {
+    const matched = (req as unknown as Record<symbol, unknown>)[key];
+    if (matched !== undefined && paths.flat(Infinity).includes(matched)) return matched;
+  }
+  return undefined;
+}
+
+/**
+ * A mount path's share of the template, as Express's `req.baseUrl` has it: no trailing
+ * slash, and nothing for `/`. An array without a known match joins its alternatives.
+ */
+export function mountTemplate(path: RegisteredPath, req?: IncomingMessage): string {
+  if (Array.isArray(path)) {
+    const matched = req && alternative(path, req);
+    if (matched !== undefined) return mountTemplate(matched);
+    return path.flat(Infinity).map((p) => mountTemplate(p)).join(',');
+  }
+  if (typeof path !== 'string') return pathText(path);
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return end === path.length ? path : path.slice(0, end);
+}
+
+/** A route's own path: as registered (a trailing slash matters to strict routing). */
+export function routePathTemplate(path: RegisteredPath, req?: IncomingMessage): string {
+  if (Array.isArray(path)) {
+    const matched = req && alternative(path, req);
+    if (matched !== undefined) return pathText(matched);
+  }
+  return pathText(path);
+}
+
+/**
+ * A template after its prefix: `/` under a mount is the mount itself (what `req.baseUrl`
+ * + `/` gave before), and a prefix ending in `/` (a RegExp literal) does not double it.
+ */
+export function joinRoute(prefix: string, path: string): string {
+  if (prefix === '') return path;
+  if (path === '/' || path === '') return prefix;
+  if (prefix.charCodeAt(prefix.length - 1) === 0x2f && path.charCodeAt(0) === 0x2f) return prefix + path.slice(1);
+  return prefix + path;
+}
+
+/**
+ * Entering a layer mounted at `template` (a router, a sub-app, a middleware): the mount
+ * templates of every router the request is in, joined. Returns what to restore on leaving.
+ */
+export function enterMount(req: IncomingMessage, template: string): string | undefined {
+  const r = req as Tracked;
+  const previous = r[MOUNT];
+  r[MOUNT] = joinRoute(previous ?? '', template);
+  return previous;
+}
+
+export function leaveMount(req: IncomingMessage, previous: string | undefined): void {
+  (req as Tracked)[MOUNT] = previous;
+}
+
+/** The full template of a route for this request: every mount template above it, then its path. */
+export function routeTemplate(req: IncomingMessage, route: { readonly path?: unknown }): string {
+  return joinRoute((req as Tracked)[MOUNT] ?? '', routePathTemplate(route.path, req));
+}
+
+/** A route layer is entered: the template the request's labels report from now on. */
+export function enterRoute(req: IncomingMessage, route: { readonly path?: unknown }): void {
+  (req as Tracked)[ROUTE] = routeTemplate(req, route);
+}
+
+/**
+ * The matched route template, read once when the response ends: recorded when the route's
+ * layer was entered, else (a param callback failed before, or the router's shape is unknown)
+ * rebuilt from `req.route` and the mount templates. Never from `req.baseUrl` or the URL:
+ * those hold the concrete values of mount parameters.
  */
 export function routeLabel(req: IncomingMessage): string {
-  const { route } = req as ExpressRequest;
+  const r = req as Tracked;
+  const recorded = r[ROUTE];
+  if (recorded !== undefined) return recorded;
+  const { route } = r;
   if (!route || route.path === undefined) return UNMATCHED;
   return routeTemplate(req, route);
 }
 
-/** A matched route's full template: the mount path (`req.baseUrl`) and the route's own path. */
-export function routeTemplate(req: IncomingMessage, route: { readonly path?: unknown }): string {
-  const path = typeof route.path === 'string' ? route.path : String(route.path);
-  const base = (req as ExpressRequest).baseUrl;
-  if (typeof base !== 'string' || base === '') return path;
-  return path === '/' ? base : base + path;
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\//;
+
+/**
+ * A route label the app hands over (the business-metrics API): the path only. No query
+ * string or fragment (`/api/reset?token=...`), and no scheme or authority of a full URL,
+ * where credentials live. Empty when nothing of a path is left.
+ */
+export function routeOfLabel(value: string): string {
+  let end = value.length;
+  const q = value.indexOf('?');
+  if (q !== -1) end = q;
+  const h = value.indexOf('#');
+  if (h !== -1 && h < end) end = h;
+  let path = end === value.length ? value : value.slice(0, end);
+  const scheme = SCHEME.exec(path);
+  if (scheme) {
+    const slash = path.indexOf('/', scheme[0].length);
+    path = slash === -1 ? '/' : path.slice(slash);
+  }
+  return path;
 }
 
 /** The path of a request target, without its query string (`/` when there is none). */

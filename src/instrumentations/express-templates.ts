@@ -1,0 +1,185 @@
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { addMatchedPatternKey, enterMount, enterRoute, leaveMount, mountTemplate, type RegisteredPath } from '../http/route';
+
+type Fn = (...args: unknown[]) => unknown;
+type Next = (err?: unknown) => unknown;
+type Handle = (this: Layer, req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
+
+interface Layer {
+  route?: { path?: unknown };
+}
+
+interface RouterProto {
+  use: Fn;
+  route: Fn;
+}
+
+/** Where each router shape keeps a layer's entry point, the one place a matched layer is entered. */
+const ENTRY = { router: 'handleRequest', express4: 'handle_request' } as const;
+type Entry = (typeof ENTRY)[keyof typeof ENTRY];
+
+/** The path `use()` registers its layers under, disambiguated as router and Express 4 both do. */
+function usePath(args: ArrayLike<unknown>): RegisteredPath {
+  const first = args[0];
+  let arg = first;
+  while (Array.isArray(arg) && arg.length !== 0) arg = arg[0];
+  return typeof arg === 'function' ? '/' : first;
+}
+
+/**
+ * Gives one layer its own entry point, ahead of the prototype's: only layers that add to a
+ * template (mounted at a path, or a route) pay anything per request, and `layer.handle`, which
+ * the app and other tools read (`handle.stack`), stays the app's function. The prototype's
+ * entry is looked up at each call, so a later patch of it (express-async-errors) still runs.
+ */
+function own(layer: object, entry: Entry, value: Handle): void {
+  Object.defineProperty(layer, entry, { value, writable: true, configurable: true, enumerable: false });
+}
+
+function enterMountedLayer(layer: object, entry: Entry, path: RegisteredPath): void {
+  // Which alternative of an array path matched is known per request only.
+  const fixed = Array.isArray(path) ? undefined : mountTemplate(path);
+  // Mounted at `/`: adds nothing, costs nothing.
+  if (fixed === '') return;
+  const proto = Object.getPrototypeOf(layer) as Record<Entry, Handle>;
+  own(layer, entry, function (req, res, next) {
+    const previous = enterMount(req, fixed ?? mountTemplate(path, req));
+    // Leaving the layer (next(), an error, the router's exit): the parent's template again.
+    return proto[entry].call(this, req, res, function (this: unknown) {
+      leaveMount(req, previous);
+      return next.apply(this, arguments as unknown as [unknown]);
+    });
+  });
+}
+
+function enterRouteLayer(layer: Layer, entry: Entry): void {
+  const proto = Object.getPrototypeOf(layer) as Record<Entry, Handle>;
+  const route = layer.route;
+  if (!route) return;
+  own(layer, entry, function (req, res, next) {
+    enterRoute(req, route);
+    return proto[entry].call(this, req, res, next);
+  });
+}
+
+/** Our wrapper of each method, to undo it. */
+const ORIGINAL = Symbol('innatural.expressTemplates.original');
+type Wrapped = Fn & { [ORIGINAL]?: Fn };
+
+/**
+ * Not shimmer's `_wrap`: the stock express instrumentation (INNATURAL_EXPRESS_LAYER_SPANS)
+ * unwraps any shimmer-marked `use`/`route` before wrapping them itself, which would drop
+ * ours. An unmarked wrapper stays, inside theirs.
+ */
+function wrap(proto: RouterProto, name: 'use' | 'route', make: (original: Fn) => Fn): void {
+  const original = proto[name];
+  if (typeof original !== 'function' || (original as Wrapped)[ORIGINAL]) return;
+  const wrapped: Wrapped = make(original);
+  wrapped[ORIGINAL] = original;
+  proto[name] = wrapped;
+}
+
+/** Only while ours is outermost: a wrapper over it still calls it, and it stays correct. */
+function unwrap(proto: RouterProto, name: 'use' | 'route'): void {
+  const original = (proto[name] as Wrapped)[ORIGINAL];
+  if (original) proto[name] = original;
+}
+
+/**
+ * Full route templates, mount parameters included (`/api/tenants/:tenantKey/profile`), for
+ * the `route` label, `http.route` and span names. Express's `req.baseUrl` holds the concrete
+ * mount path (a tenant key, a token), so the template is collected from the paths the app
+ * registered: `use()` and `route()` give each new layer that adds to a template its own
+ * entry point, which records the template on the request while the request is inside it.
+ * Loaded whatever the tracing setup, as the HTTP metrics need it too.
+ */
+export class ExpressTemplates extends InstrumentationBase {
+  constructor() {
+    super('@innatural/otel-express-templates', '1.0.0', {});
+  }
+
+  protected init() {
+    const patch = (proto: RouterProto, entry: Entry) => {
+      const instrumentation = this;
+      // A router shape without the entry point (an Express older than 4): its layers would
+      // never be entered through ours, so they are left alone and the templates lack mounts.
+      const layerEntry = (layer: unknown): layer is Layer =>
+        layer !== null && typeof layer === 'object' && typeof (Object.getPrototypeOf(layer) as Record<string, unknown>)[entry] === 'function';
+      const added = (router: { stack?: unknown }, before: number, each: (layer: Layer) => void) => {
+        const stack = router.stack;
+        if (!Array.isArray(stack)) return;
+        for (let i = before; i < stack.length; i++) {
+          const layer: unknown = stack[i];
+          if (layerEntry(layer)) each(layer);
+          else instrumentation.warnOnce(entry);
+        }
+      };
+      const lengthOf = (router: { stack?: unknown }) => (Array.isArray(router.stack) ? router.stack.length : 0);
+      wrap(proto, 'use', (original) =>
+        function use(this: { stack?: unknown }, ...args: unknown[]) {
+          const before = lengthOf(this);
+          const result = original.apply(this, args);
+          const path = usePath(args);
+          added(this, before, (layer) => enterMountedLayer(layer, entry, path));
+          return result;
+        },
+      );
+      wrap(proto, 'route', (original) =>
+        function route(this: { stack?: unknown }, ...args: unknown[]) {
+          const before = lengthOf(this);
+          const result = original.apply(this, args);
+          added(this, before, (layer) => enterRouteLayer(layer, entry));
+          return result;
+        },
+      );
+    };
+    const unpatch = (proto: RouterProto) => {
+      unwrap(proto, 'use');
+      unwrap(proto, 'route');
+    };
+    return [
+      new InstrumentationNodeModuleDefinition(
+        'router',
+        ['>=2 <3'],
+        (exports: { prototype: RouterProto }) => {
+          patch(exports.prototype, ENTRY.router);
+          return exports;
+        },
+        (exports: { prototype: RouterProto }) => unpatch(exports.prototype),
+        [
+          // router >= 2.3 names the alternative of an array path that matched; older ones do not.
+          new InstrumentationNodeModuleFile(
+            'router/lib/symbols.js',
+            ['>=2 <3'],
+            (exports: { matchedRoute?: unknown }) => {
+              if (typeof exports.matchedRoute === 'symbol') addMatchedPatternKey(exports.matchedRoute);
+              return exports;
+            },
+            () => {},
+          ),
+        ],
+      ),
+      new InstrumentationNodeModuleDefinition('express', ['>=4 <5'], undefined, undefined, [
+        new InstrumentationNodeModuleFile(
+          'express/lib/router/index.js',
+          ['>=4 <5'],
+          (exports: RouterProto & { prototype?: RouterProto }) => {
+            // Express 4's router is a function whose methods live on the function itself.
+            patch(exports.prototype?.use ? exports.prototype : exports, ENTRY.express4);
+            return exports;
+          },
+          (exports: RouterProto & { prototype?: RouterProto }) => unpatch(exports.prototype?.use ? exports.prototype : exports),
+        ),
+      ]),
+    ];
+  }
+
+  private warned = false;
+
+  private warnOnce(entry: Entry): void {
+    if (this.warned) return;
+    this.warned = true;
+    this._diag.warn(`express router layers have no ${entry}(); route templates will lack their mount paths`);
+  }
+}
