@@ -10,14 +10,14 @@ interface Layer {
   route?: { path?: unknown };
 }
 
-interface RouterProto {
+export interface RouterProto {
   use: Fn;
   route: Fn;
 }
 
 /** Where each router shape keeps a layer's entry point, the one place a matched layer is entered. */
-const ENTRY = { router: 'handleRequest', express4: 'handle_request' } as const;
-type Entry = (typeof ENTRY)[keyof typeof ENTRY];
+export const ENTRY = { router: 'handleRequest', express4: 'handle_request' } as const;
+export type Entry = (typeof ENTRY)[keyof typeof ENTRY];
 
 /** The path `use()` registers its layers under, disambiguated as router and Express 4 both do. */
 function usePath(args: ArrayLike<unknown>): RegisteredPath {
@@ -87,6 +87,55 @@ function unwrap(proto: RouterProto, name: 'use' | 'route'): void {
 }
 
 /**
+ * Wraps a router prototype's `use` and `route` (router 2's `Router.prototype`, Express 4's
+ * router function), so that each layer they add enters the request's templates. `unknown`
+ * is told of a layer without the entry point: a shape we do not know.
+ */
+export function patchRouter(proto: RouterProto, entry: Entry, unknown: () => void): void {
+  const lengthOf = (router: { stack?: unknown }) => (Array.isArray(router.stack) ? router.stack.length : 0);
+  const added = (router: { stack?: unknown }, before: number, each: (layer: Layer) => void) => {
+    const stack = router.stack;
+    if (!Array.isArray(stack)) return unknown();
+    for (let i = before; i < stack.length; i++) {
+      const layer: unknown = stack[i];
+      // A layer without the entry point would never be entered through ours: left alone.
+      if (layer === null || typeof layer !== 'object' || typeof (Object.getPrototypeOf(layer) as Record<string, unknown>)[entry] !== 'function') {
+        unknown();
+        continue;
+      }
+      try {
+        each(layer as Layer);
+      } catch {
+        // A frozen layer, say: the app's registration has happened; only its template is lost.
+        unknown();
+      }
+    }
+  };
+  wrap(proto, 'use', (original) =>
+    function use(this: { stack?: unknown }, ...args: unknown[]) {
+      const before = lengthOf(this);
+      const result = original.apply(this, args);
+      const path = usePath(args);
+      added(this, before, (layer) => enterMountedLayer(layer, entry, path));
+      return result;
+    },
+  );
+  wrap(proto, 'route', (original) =>
+    function route(this: { stack?: unknown }, ...args: unknown[]) {
+      const before = lengthOf(this);
+      const result = original.apply(this, args);
+      added(this, before, (layer) => enterRouteLayer(layer, entry));
+      return result;
+    },
+  );
+}
+
+export function unpatchRouter(proto: RouterProto): void {
+  unwrap(proto, 'use');
+  unwrap(proto, 'route');
+}
+
+/**
  * Full route templates, mount parameters included (`/api/tenants/:tenantKey/profile`), for
  * the `route` label, `http.route` and span names. Express's `req.baseUrl` holds the concrete
  * mount path (a tenant key, a token), so the template is collected from the paths the app
@@ -100,44 +149,8 @@ export class ExpressTemplates extends InstrumentationBase {
   }
 
   protected init() {
-    const patch = (proto: RouterProto, entry: Entry) => {
-      const instrumentation = this;
-      // A router shape without the entry point (an Express older than 4): its layers would
-      // never be entered through ours, so they are left alone and the templates lack mounts.
-      const layerEntry = (layer: unknown): layer is Layer =>
-        layer !== null && typeof layer === 'object' && typeof (Object.getPrototypeOf(layer) as Record<string, unknown>)[entry] === 'function';
-      const added = (router: { stack?: unknown }, before: number, each: (layer: Layer) => void) => {
-        const stack = router.stack;
-        if (!Array.isArray(stack)) return;
-        for (let i = before; i < stack.length; i++) {
-          const layer: unknown = stack[i];
-          if (layerEntry(layer)) each(layer);
-          else instrumentation.warnOnce(entry);
-        }
-      };
-      const lengthOf = (router: { stack?: unknown }) => (Array.isArray(router.stack) ? router.stack.length : 0);
-      wrap(proto, 'use', (original) =>
-        function use(this: { stack?: unknown }, ...args: unknown[]) {
-          const before = lengthOf(this);
-          const result = original.apply(this, args);
-          const path = usePath(args);
-          added(this, before, (layer) => enterMountedLayer(layer, entry, path));
-          return result;
-        },
-      );
-      wrap(proto, 'route', (original) =>
-        function route(this: { stack?: unknown }, ...args: unknown[]) {
-          const before = lengthOf(this);
-          const result = original.apply(this, args);
-          added(this, before, (layer) => enterRouteLayer(layer, entry));
-          return result;
-        },
-      );
-    };
-    const unpatch = (proto: RouterProto) => {
-      unwrap(proto, 'use');
-      unwrap(proto, 'route');
-    };
+    const patch = (proto: RouterProto, entry: Entry) => patchRouter(proto, entry, () => this.warnOnce(entry));
+    const unpatch = unpatchRouter;
     return [
       new InstrumentationNodeModuleDefinition(
         'router',
@@ -180,6 +193,6 @@ export class ExpressTemplates extends InstrumentationBase {
   private warnOnce(entry: Entry): void {
     if (this.warned) return;
     this.warned = true;
-    this._diag.warn(`express router layers have no ${entry}(); route templates will lack their mount paths`);
+    this._diag.warn(`Express router of an unknown shape (no layer stack with ${entry}()): route labels and http.route lack mount paths`);
   }
 }
