@@ -81,9 +81,9 @@ function wrap(proto: RouterProto, name: 'use' | 'route', make: (original: Fn) =>
 }
 
 /** Only while ours is outermost: a wrapper over it still calls it, and it stays correct. */
-function unwrap(proto: RouterProto, name: 'use' | 'route'): void {
-  const original = (proto[name] as Wrapped)[ORIGINAL];
-  if (original) proto[name] = original;
+function unwrap(proto: RouterProto | undefined, name: 'use' | 'route'): void {
+  const original = (proto?.[name] as Wrapped | undefined)?.[ORIGINAL];
+  if (proto && original) proto[name] = original;
 }
 
 /**
@@ -130,7 +130,7 @@ export function patchRouter(proto: RouterProto, entry: Entry, unknown: () => voi
   );
 }
 
-export function unpatchRouter(proto: RouterProto): void {
+export function unpatchRouter(proto: RouterProto | undefined): void {
   unwrap(proto, 'use');
   unwrap(proto, 'route');
 }
@@ -149,25 +149,33 @@ export class ExpressTemplates extends InstrumentationBase {
   }
 
   protected init() {
-    const patch = (proto: RouterProto, entry: Entry) => patchRouter(proto, entry, () => this.warnOnce(entry));
+    // Runs inside the app's require() of the router: a failure here must not become the app's.
+    const patch = (proto: RouterProto | undefined, entry: Entry) => {
+      try {
+        if (typeof proto?.use !== 'function' || typeof proto.route !== 'function') return this.warnOnce(entry);
+        patchRouter(proto, entry, () => this.warnOnce(entry));
+      } catch {
+        this.warnOnce(entry);
+      }
+    };
     const unpatch = unpatchRouter;
     return [
       new InstrumentationNodeModuleDefinition(
         'router',
         ['>=2 <3'],
-        (exports: { prototype: RouterProto }) => {
-          patch(exports.prototype, ENTRY.router);
-          return exports;
+        (moduleExports: { prototype: RouterProto }) => {
+          patch(moduleExports.prototype, ENTRY.router);
+          return moduleExports;
         },
-        (exports: { prototype: RouterProto }) => unpatch(exports.prototype),
+        (moduleExports: { prototype: RouterProto }) => unpatch(moduleExports.prototype),
         [
           // router >= 2.3 names the alternative of an array path that matched; older ones do not.
           new InstrumentationNodeModuleFile(
             'router/lib/symbols.js',
             ['>=2 <3'],
-            (exports: { matchedRoute?: unknown }) => {
-              if (typeof exports.matchedRoute === 'symbol') addMatchedPatternKey(exports.matchedRoute);
-              return exports;
+            (moduleExports: { matchedRoute?: unknown }) => {
+              if (typeof moduleExports.matchedRoute === 'symbol') addMatchedPatternKey(moduleExports.matchedRoute);
+              return moduleExports;
             },
             () => {},
           ),
@@ -177,12 +185,12 @@ export class ExpressTemplates extends InstrumentationBase {
         new InstrumentationNodeModuleFile(
           'express/lib/router/index.js',
           ['>=4 <5'],
-          (exports: RouterProto & { prototype?: RouterProto }) => {
+          (moduleExports: RouterProto & { prototype?: RouterProto }) => {
             // Express 4's router is a function whose methods live on the function itself.
-            patch(exports.prototype?.use ? exports.prototype : exports, ENTRY.express4);
-            return exports;
+            patch(moduleExports.prototype?.use ? moduleExports.prototype : moduleExports, ENTRY.express4);
+            return moduleExports;
           },
-          (exports: RouterProto & { prototype?: RouterProto }) => unpatch(exports.prototype?.use ? exports.prototype : exports),
+          (moduleExports: RouterProto & { prototype?: RouterProto }) => unpatch(moduleExports.prototype?.use ? moduleExports.prototype : moduleExports),
         ),
       ]),
     ];
