@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { addMatchedPatternKey, routeLabel } from '../http/route';
-import { ENTRY, patchRouter, type RouterProto } from './express-templates';
+import { ENTRY, ExpressTemplates, patchRouter, type RouterProto } from './express-templates';
 
 type Handler = (req: Req, res: Res, next: (err?: unknown) => void) => unknown;
 interface Req {
@@ -301,5 +301,19 @@ describe('express templates on the Express 4 router shape', () => {
     };
     assert.doesNotThrow(() => app.use('/odd/:id', () => {}));
     assert.deepEqual(unknown, ['express4']);
+  });
+});
+
+describe('ExpressTemplates on module shapes it does not know', () => {
+  it("patches nothing and throws nothing into the app's require, whatever the exports", () => {
+    const instrumentation = new ExpressTemplates();
+    instrumentation.disable();
+    const patches = instrumentation.getModuleDefinitions().flatMap((d) => [d.patch, ...d.files.map((f) => f.patch)]).filter((p) => p !== undefined);
+    assert.equal(patches.length, 3);
+    for (const odd of [{}, { prototype: {} }, { prototype: { use: 1, route: null } }, Object.freeze({ prototype: Object.freeze({ use() {}, route() {} }) }), () => {}]) {
+      for (const patch of patches) {
+        assert.doesNotThrow(() => assert.equal(patch?.(odd as never, '2.0.0'), odd));
+      }
+    }
   });
 });
