@@ -4,7 +4,6 @@ import type { IncomingMessage } from 'node:http';
 import {
   addMatchedPatternKey,
   enterMount,
-  enterRoute,
   joinRoute,
   leaveMount,
   methodLabel,
@@ -51,12 +50,23 @@ describe('routeLabel', () => {
     assert.equal(routeLabel(req({ route: { path: '/profile' }, baseUrl: '/api/tenants/s3cret' })), '/profile');
   });
 
-  it('prefers the template recorded when the route was entered', () => {
-    const r = inside(['/api/tenants/:tenantKey'], { route: { path: '/profile' } });
-    enterRoute(r, { path: '/profile' });
-    // Leaving the router (next() from the route) does not change what matched.
-    leaveMount(r, undefined);
+  it('keeps the template of a route matched inside a mount for an answer given after leaving it', () => {
+    const r = inside(['/api/tenants/:tenantKey']) as IncomingMessage & { route?: unknown };
+    r.route = { path: '/profile' };
+    // next() from the route, out of the router: a handler outside answers.
+    leaveMount(r, undefined, undefined);
     assert.equal(routeLabel(r), '/api/tenants/:tenantKey/profile');
+    // A later route, matched outside, is its own.
+    r.route = { path: '/api/fallback' };
+    assert.equal(routeLabel(r), '/api/fallback');
+  });
+
+  it('does not prefix a route matched before the mount was entered', () => {
+    const route = { path: '/api/users/:id' };
+    const r = req({ route });
+    const previous = enterMount(r, '/api/tenants/:tenantKey');
+    leaveMount(r, previous, route);
+    assert.equal(routeLabel(r), '/api/users/:id');
   });
 
   it("is the mount template alone for path '/' under a mount", () => {
@@ -93,9 +103,9 @@ describe('route templates through nested mounts', () => {
     const r = req({});
     const outer = enterMount(r, '/api/tenants/:tenantKey');
     const inner = enterMount(r, '/projects/:projectId');
-    leaveMount(r, inner);
+    leaveMount(r, inner, undefined);
     assert.equal(routeTemplate(r, { path: '/other' }), '/api/tenants/:tenantKey/other');
-    leaveMount(r, outer);
+    leaveMount(r, outer, undefined);
     assert.equal(routeTemplate(r, { path: '/api/tenants/:tenantKey/other' }), '/api/tenants/:tenantKey/other');
   });
 

@@ -14,11 +14,13 @@ export function methodLabel(method: string | undefined): string {
 // and a symbol is invisible to the app's own enumeration of `req`.
 const MOUNT = Symbol('innatural.mountTemplate');
 const ROUTE = Symbol('innatural.routeTemplate');
+const ROUTE_OF = Symbol('innatural.routeTemplateOf');
 
 interface Tracked extends IncomingMessage {
   route?: { path?: unknown };
   [MOUNT]?: string;
   [ROUTE]?: string;
+  [ROUTE_OF]?: unknown;
 }
 
 /** A registered path (string, RegExp, or an array of them, as Express takes) is one of these. */
@@ -98,8 +100,20 @@ export function enterMount(req: IncomingMessage, template: string): string | und
   return previous;
 }
 
-export function leaveMount(req: IncomingMessage, previous: string | undefined): void {
-  (req as Tracked)[MOUNT] = previous;
+/**
+ * Leaving a mounted layer (its next(), an error, the router's exit). A route matched inside
+ * it (`req.route` is not what it was on entering) has its full template kept first: the
+ * request may yet be answered outside, and the label is that route's. Routes pay nothing
+ * of their own this way; only mounted layers do, on the way out.
+ */
+export function leaveMount(req: IncomingMessage, previous: string | undefined, routeOnEntry: unknown): void {
+  const r = req as Tracked;
+  const route = r.route;
+  if (route !== routeOnEntry && route !== undefined && r[ROUTE_OF] !== route) {
+    r[ROUTE_OF] = route;
+    r[ROUTE] = routeTemplate(req, route);
+  }
+  r[MOUNT] = previous;
 }
 
 /** The full template of a route for this request: every mount template above it, then its path. */
@@ -107,24 +121,18 @@ export function routeTemplate(req: IncomingMessage, route: { readonly path?: unk
   return joinRoute((req as Tracked)[MOUNT] ?? '', routePathTemplate(route.path, req));
 }
 
-/** A route layer is entered: the template the request's labels report from now on. */
-export function enterRoute(req: IncomingMessage, route: { readonly path?: unknown }): void {
-  (req as Tracked)[ROUTE] = routeTemplate(req, route);
-}
-
 /**
- * The matched route template, read once when the response ends: recorded when the route's
- * layer was entered, else (a param callback failed before, or the router's shape is unknown)
- * rebuilt from `req.route` and the mount templates. Never from `req.baseUrl` or the URL:
- * those hold the concrete values of mount parameters.
+ * The matched route template, read once when the response ends: the mount templates the
+ * request is still inside, then the route's path; or, when it was answered after leaving
+ * the route's mounts, the template kept on leaving. Never from `req.baseUrl` or the URL:
+ * those hold the concrete values of mount parameters. (One Route matched again, later in
+ * the same request, through a second mount of its router is named by the first.)
  */
 export function routeLabel(req: IncomingMessage): string {
   const r = req as Tracked;
-  const recorded = r[ROUTE];
-  if (recorded !== undefined) return recorded;
   const { route } = r;
   if (!route || route.path === undefined) return UNMATCHED;
-  return routeTemplate(req, route);
+  return r[ROUTE_OF] === route ? r[ROUTE]! : routeTemplate(req, route);
 }
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\//;

@@ -1,18 +1,15 @@
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { addMatchedPatternKey, enterMount, enterRoute, leaveMount, mountTemplate, type RegisteredPath } from '../http/route';
+import { addMatchedPatternKey, enterMount, leaveMount, mountTemplate, type RegisteredPath } from '../http/route';
 
 type Fn = (...args: unknown[]) => unknown;
 type Next = (err?: unknown) => unknown;
 type Handle = (this: Layer, req: IncomingMessage, res: ServerResponse, next: Next) => unknown;
 
-interface Layer {
-  route?: { path?: unknown };
-}
+type Layer = object;
 
 export interface RouterProto {
   use: Fn;
-  route: Fn;
 }
 
 /** Where each router shape keeps a layer's entry point, the one place a matched layer is entered. */
@@ -29,7 +26,7 @@ function usePath(args: ArrayLike<unknown>): RegisteredPath {
 
 /**
  * Gives one layer its own entry point, ahead of the prototype's: only layers that add to a
- * template (mounted at a path, or a route) pay anything per request, and `layer.handle`, which
+ * template (mounted at a path other than `/`) pay anything per request, and `layer.handle`, which
  * the app and other tools read (`handle.stack`), stays the app's function. The prototype's
  * entry is looked up at each call, so a later patch of it (express-async-errors) still runs.
  */
@@ -44,22 +41,13 @@ function enterMountedLayer(layer: object, entry: Entry, path: RegisteredPath): v
   if (fixed === '') return;
   const proto = Object.getPrototypeOf(layer) as Record<Entry, Handle>;
   own(layer, entry, function (req, res, next) {
+    const routeOnEntry = (req as { route?: unknown }).route;
     const previous = enterMount(req, fixed ?? mountTemplate(path, req));
     // Leaving the layer (next(), an error, the router's exit): the parent's template again.
     return proto[entry].call(this, req, res, function (this: unknown) {
-      leaveMount(req, previous);
+      leaveMount(req, previous, routeOnEntry);
       return next.apply(this, arguments as unknown as [unknown]);
     });
-  });
-}
-
-function enterRouteLayer(layer: Layer, entry: Entry): void {
-  const proto = Object.getPrototypeOf(layer) as Record<Entry, Handle>;
-  const route = layer.route;
-  if (!route) return;
-  own(layer, entry, function (req, res, next) {
-    enterRoute(req, route);
-    return proto[entry].call(this, req, res, next);
   });
 }
 
@@ -69,10 +57,10 @@ type Wrapped = Fn & { [ORIGINAL]?: Fn };
 
 /**
  * Not shimmer's `_wrap`: the stock express instrumentation (INNATURAL_EXPRESS_LAYER_SPANS)
- * unwraps any shimmer-marked `use`/`route` before wrapping them itself, which would drop
- * ours. An unmarked wrapper stays, inside theirs.
+ * unwraps any shimmer-marked `use` before wrapping it itself, which would drop ours. An
+ * unmarked wrapper stays, inside theirs.
  */
-function wrap(proto: RouterProto, name: 'use' | 'route', make: (original: Fn) => Fn): void {
+function wrap(proto: RouterProto, name: 'use', make: (original: Fn) => Fn): void {
   const original = proto[name];
   if (typeof original !== 'function' || (original as Wrapped)[ORIGINAL]) return;
   const wrapped: Wrapped = make(original);
@@ -81,15 +69,16 @@ function wrap(proto: RouterProto, name: 'use' | 'route', make: (original: Fn) =>
 }
 
 /** Only while ours is outermost: a wrapper over it still calls it, and it stays correct. */
-function unwrap(proto: RouterProto | undefined, name: 'use' | 'route'): void {
+function unwrap(proto: RouterProto | undefined, name: 'use'): void {
   const original = (proto?.[name] as Wrapped | undefined)?.[ORIGINAL];
   if (proto && original) proto[name] = original;
 }
 
 /**
- * Wraps a router prototype's `use` and `route` (router 2's `Router.prototype`, Express 4's
- * router function), so that each layer they add enters the request's templates. `unknown`
- * is told of a layer without the entry point: a shape we do not know.
+ * Wraps a router prototype's `use` (router 2's `Router.prototype`, Express 4's router
+ * function), so that each layer it mounts enters the request's templates. Routes need
+ * nothing: their path is on `req.route`. `unknown` is told of a layer without the entry
+ * point: a shape we do not know.
  */
 export function patchRouter(proto: RouterProto, entry: Entry, unknown: () => void): void {
   const lengthOf = (router: { stack?: unknown }) => (Array.isArray(router.stack) ? router.stack.length : 0);
@@ -120,27 +109,18 @@ export function patchRouter(proto: RouterProto, entry: Entry, unknown: () => voi
       return result;
     },
   );
-  wrap(proto, 'route', (original) =>
-    function route(this: { stack?: unknown }, ...args: unknown[]) {
-      const before = lengthOf(this);
-      const result = original.apply(this, args);
-      added(this, before, (layer) => enterRouteLayer(layer, entry));
-      return result;
-    },
-  );
 }
 
 export function unpatchRouter(proto: RouterProto | undefined): void {
   unwrap(proto, 'use');
-  unwrap(proto, 'route');
 }
 
 /**
  * Full route templates, mount parameters included (`/api/tenants/:tenantKey/profile`), for
  * the `route` label, `http.route` and span names. Express's `req.baseUrl` holds the concrete
  * mount path (a tenant key, a token), so the template is collected from the paths the app
- * registered: `use()` and `route()` give each new layer that adds to a template its own
- * entry point, which records the template on the request while the request is inside it.
+ * mounts at: `use()` gives each new layer mounted at a path its own entry point, which
+ * records the template on the request while the request is inside it.
  * Loaded whatever the tracing setup, as the HTTP metrics need it too.
  */
 export class ExpressTemplates extends InstrumentationBase {
@@ -152,7 +132,7 @@ export class ExpressTemplates extends InstrumentationBase {
     // Runs inside the app's require() of the router: a failure here must not become the app's.
     const patch = (proto: RouterProto | undefined, entry: Entry) => {
       try {
-        if (typeof proto?.use !== 'function' || typeof proto.route !== 'function') return this.warnOnce(entry);
+        if (typeof proto?.use !== 'function') return this.warnOnce(entry);
         patchRouter(proto, entry, () => this.warnOnce(entry));
       } catch {
         this.warnOnce(entry);
