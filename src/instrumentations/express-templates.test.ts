@@ -315,15 +315,19 @@ describe('express templates on the Express 4 router shape', () => {
 });
 
 describe('ExpressTemplates on module shapes it does not know', () => {
-  it("patches nothing and throws nothing into the app's require, whatever the exports", () => {
+  it("patches nothing and throws nothing into the app's require or at shutdown, whatever the exports", () => {
     const instrumentation = new ExpressTemplates();
     instrumentation.disable();
-    const patches = instrumentation.getModuleDefinitions().flatMap((d) => [d.patch, ...d.files.map((f) => f.patch)]).filter((p) => p !== undefined);
+    const definitions = instrumentation.getModuleDefinitions().flatMap((d) => [d, ...d.files]);
+    const patches = definitions.map((d) => d.patch).filter((p) => p !== undefined);
+    const unpatches = definitions.map((d) => d.unpatch).filter((u) => u !== undefined);
     assert.equal(patches.length, 3);
-    for (const odd of [{}, { prototype: {} }, { prototype: { use: 1, route: null } }, Object.freeze({ prototype: Object.freeze({ use() {}, route() {} }) }), () => {}]) {
+    assert.equal(unpatches.length, 3);
+    for (const odd of [undefined, null, {}, { prototype: {} }, { prototype: { use: 1, route: null } }, Object.freeze({ prototype: Object.freeze({ use() {}, route() {} }) }), () => {}]) {
       for (const patch of patches) {
         assert.doesNotThrow(() => assert.equal(patch?.(odd as never, '2.0.0'), odd));
       }
+      for (const unpatch of unpatches) assert.doesNotThrow(() => unpatch?.(odd as never, '2.0.0'));
     }
   });
 });

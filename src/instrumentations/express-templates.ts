@@ -143,18 +143,18 @@ export class ExpressTemplates extends InstrumentationBase {
       new InstrumentationNodeModuleDefinition(
         'router',
         ['>=2 <3'],
-        (moduleExports: { prototype: RouterProto }) => {
-          patch(moduleExports.prototype, ENTRY.router);
+        (moduleExports: { prototype?: RouterProto } | undefined) => {
+          patch(moduleExports?.prototype, ENTRY.router);
           return moduleExports;
         },
-        (moduleExports: { prototype: RouterProto }) => unpatch(moduleExports.prototype),
+        (moduleExports: { prototype?: RouterProto } | undefined) => unpatch(moduleExports?.prototype),
         [
           // router >= 2.3 names the alternative of an array path that matched; older ones do not.
           new InstrumentationNodeModuleFile(
             'router/lib/symbols.js',
             ['>=2 <3'],
-            (moduleExports: { matchedRoute?: unknown }) => {
-              if (typeof moduleExports.matchedRoute === 'symbol') addMatchedPatternKey(moduleExports.matchedRoute);
+            (moduleExports: { matchedRoute?: unknown } | undefined) => {
+              if (typeof moduleExports?.matchedRoute === 'symbol') addMatchedPatternKey(moduleExports.matchedRoute);
               return moduleExports;
             },
             () => {},
@@ -165,12 +165,13 @@ export class ExpressTemplates extends InstrumentationBase {
         new InstrumentationNodeModuleFile(
           'express/lib/router/index.js',
           ['>=4 <5'],
-          (moduleExports: RouterProto & { prototype?: RouterProto }) => {
+          (moduleExports: (RouterProto & { prototype?: RouterProto }) | undefined) => {
             // Express 4's router is a function whose methods live on the function itself.
-            patch(moduleExports.prototype?.use ? moduleExports.prototype : moduleExports, ENTRY.express4);
+            patch(moduleExports?.prototype?.use ? moduleExports.prototype : moduleExports, ENTRY.express4);
             return moduleExports;
           },
-          (moduleExports: RouterProto & { prototype?: RouterProto }) => unpatch(moduleExports.prototype?.use ? moduleExports.prototype : moduleExports),
+          (moduleExports: (RouterProto & { prototype?: RouterProto }) | undefined) =>
+            unpatch(moduleExports?.prototype?.use ? moduleExports.prototype : moduleExports),
         ),
       ]),
     ];
