@@ -14,6 +14,7 @@ import { installRequestTiming, type FinishListener } from './http/requests';
 import { installResponseTime } from './http/response-time';
 import { slowRequestListener } from './http/slow-requests';
 import { CATALOG, type InstrumentationName } from './instrumentations/catalog';
+import { ExpressTemplates } from './instrumentations/express-templates';
 import { deferUntilRequired } from './instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
@@ -207,8 +208,9 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   // Registered before any instrumentation exists: see deferUntilRequired.
   undo.push(deferUntilRequired(deferred, load, logger));
   for (const name of plan.load) if (!deferred.includes(name)) load(name);
-  // Whatever the tracing setup: a 5xx after a handler error is reported and typed in errors_total.
-  if (isInstalled('express', app.searchDirs)) instrumentations.push(new ExpressErrors());
+  // Whatever the tracing setup: a 5xx after a handler error is reported and typed in errors_total,
+  // and the route label is the full template, never a concrete mount path.
+  if (isInstalled('express', app.searchDirs)) instrumentations.push(new ExpressErrors(), new ExpressTemplates());
 
   const health = startHealth({ config, app, logger, registry: pipeline?.registry, catalog: pipeline?.catalog });
   undo.push(health.stop);

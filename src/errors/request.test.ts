@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
+import { enterMount } from '../http/route';
 import { REDACTED, Redactor } from '../redaction/policy';
 import { requestData } from './request';
 
@@ -12,7 +13,7 @@ function req(fields: Record<string, unknown>): IncomingMessage {
 }
 
 function expressReq(body: unknown): IncomingMessage {
-  return req({
+  const request = req({
     method: 'POST',
     url: '/items?api_key=k1&page=2', // rewritten by the router mounted on /api
     originalUrl: '/api/items?api_key=k1&page=2',
@@ -21,6 +22,9 @@ function expressReq(body: unknown): IncomingMessage {
     headers: { cookie: 'sid=c2', 'x-api-key': 'k3', 'user-agent': 'curl/8', 'content-type': 'application/json' },
     body,
   });
+  // As the request entered the router's layer: the template of its mount.
+  enterMount(request, '/api');
+  return request;
 }
 
 describe('requestData', () => {

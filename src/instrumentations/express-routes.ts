@@ -17,6 +17,7 @@ export const EXPRESS_SCOPE = '@innatural/otel-express';
  * server span, from a single wrap of the router's Route#dispatch. The stock express
  * instrumentation wraps every middleware layer of every request, which costs more than
  * all the rest of the tracing (INNATURAL_EXPRESS_LAYER_SPANS=true brings it back).
+ * The template, mounts included, is the one ExpressTemplates keeps on the request.
  */
 export class ExpressRoutes extends InstrumentationBase {
   constructor() {

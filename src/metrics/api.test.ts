@@ -163,6 +163,32 @@ describe('api with state: recording', () => {
     assert.equal(metrics.messages.size, 0);
   });
 
+  it('route labels are the path alone: no query string, fragment, scheme or credentials', () => {
+    const { metrics, debug } = setup();
+    recordValidationError('/api/reset?token=s3cret');
+    recordValidationError('/api/reset#s3cret');
+    recordValidationError('/api/reset');
+    recordRateLimitHit('https://user:s3cret@api.example/api/chat?key=s3cret#s3cret');
+    recordRateLimitHit('/api/chat?page=2');
+    assert.deepEqual(metrics.validationErrors.all().map((s) => [s.labels, s.value]), [[['/api/reset'], 3]]);
+    assert.deepEqual(metrics.rateLimitHits.all().map((s) => [s.labels, s.value]), [[['/api/chat'], 2]]);
+    assert.deepEqual(debug, []);
+  });
+
+  it('a route label that is only a query string is "unknown", and the debug line does not carry it', () => {
+    const { metrics, debug } = setup();
+    recordValidationError('?token=s3cret');
+    assert.equal(value(metrics.validationErrors, ['unknown']), 1);
+    assert.equal(debug.length, 1);
+    assert.doesNotMatch(debug[0]!, /s3cret/);
+  });
+
+  it('the query string is stripped before the 128-character cut', () => {
+    const { metrics } = setup();
+    recordValidationError(`/api/${'r'.repeat(40)}?${'q'.repeat(200)}`);
+    assert.deepEqual(metrics.validationErrors.all()[0]!.labels, [`/api/${'r'.repeat(40)}`]);
+  });
+
   it('sessions: set, start, end', () => {
     const { metrics } = setup();
     assert.equal(value(metrics.activeSessions, []), 0);

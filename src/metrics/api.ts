@@ -2,6 +2,7 @@
  * The seed's business-metric calls. Safe no-ops when the SDK is disabled or metrics are
  * off; bad arguments are normalised or dropped with a debug line, never thrown.
  */
+import { routeOfLabel } from '../http/route';
 import { stringify } from '../logging/logger';
 import type { AiLedger } from './ai-ledger';
 import type { CatalogMetrics } from './catalog-metrics';
@@ -115,16 +116,24 @@ export function recordUserFeedback(type: string): void {
   st.metrics.userFeedback.inc([label(type, 'feedback type', st)]);
 }
 
+/**
+ * A route is a path: the app may hand over `req.originalUrl`, whose query string (a reset
+ * token) must not become a label value, nor every distinct query a series.
+ */
+function routeLabel(value: unknown, st: MetricsState): string {
+  return label(typeof value === 'string' ? routeOfLabel(value) : value, 'route', st);
+}
+
 export function recordRateLimitHit(route: string): void {
   const st = state();
   if (!st) return;
-  st.metrics.rateLimitHits.inc([label(route, 'route', st)]);
+  st.metrics.rateLimitHits.inc([routeLabel(route, st)]);
 }
 
 export function recordValidationError(route: string): void {
   const st = state();
   if (!st) return;
-  st.metrics.validationErrors.inc([label(route, 'route', st)]);
+  st.metrics.validationErrors.inc([routeLabel(route, st)]);
 }
 
 /** The seed's `metrics.recordError(type, severity)`. */
