@@ -34,9 +34,15 @@ export interface RedactorOptions {
   readonly prose?: boolean;
 }
 
-/** Cuts a value past MAX_SCAN, saying how much went. */
-export function capped(value: string): string {
-  return value.length <= MAX_SCAN ? value : `${value.slice(0, MAX_SCAN)}...[TRUNCATED ${value.length - MAX_SCAN} chars]`;
+/**
+ * Characters of one string field of a request body: an error report needs the shape of what
+ * was sent, not 100 KB of it (Sentry itself keeps about 10 KB of a body).
+ */
+export const MAX_BODY_FIELD = 4 * 1024;
+
+/** Cuts a value past `max`, saying how much went. */
+export function capped(value: string, max = MAX_SCAN): string {
+  return value.length <= max ? value : `${value.slice(0, max)}...[TRUNCATED ${value.length - max} chars]`;
 }
 
 export class Redactor {
@@ -195,20 +201,26 @@ export class Redactor {
     return this.walk(value, depth, this.isKey);
   }
 
-  /** A request body: form and JSON keys follow the query-string rules (`code`, `ticket` are secret there). */
+  /**
+   * A request body: form and JSON keys follow the query-string rules (`code`, `ticket` are
+   * secret there), and each string field is cut at MAX_BODY_FIELD.
+   */
   body(value: unknown): unknown {
-    if (typeof value === 'string') return FORM.test(value.slice(0, 256)) && !/\s/.test(value) ? this.query(value, REDACTED) : this.text(value);
-    return this.walk(value, 0, (key) => this.isSecretQueryKey(key));
+    if (typeof value === 'string') {
+      const v = capped(value, MAX_SCAN);
+      return FORM.test(v.slice(0, 256)) && !/\s/.test(v) ? this.query(v, REDACTED) : this.text(v);
+    }
+    return this.walk(value, 0, (key) => this.isSecretQueryKey(key), MAX_BODY_FIELD);
   }
 
-  private walk(value: unknown, depth: number, isSecret: (key: string) => boolean): unknown {
-    if (typeof value === 'string') return this.text(value);
+  private walk(value: unknown, depth: number, isSecret: (key: string) => boolean, maxString = MAX_SCAN): unknown {
+    if (typeof value === 'string') return this.text(capped(value, maxString));
     if (value === null || typeof value !== 'object') return value;
     if (depth >= MAX_DEPTH) return '[Truncated]';
-    if (Array.isArray(value)) return value.map((v) => this.walk(v, depth + 1, isSecret));
+    if (Array.isArray(value)) return value.map((v) => this.walk(v, depth + 1, isSecret, maxString));
     if (value instanceof Error) return this.text(`${value.name}: ${value.message}`);
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) out[key] = isSecret(key) ? REDACTED : this.walk(v, depth + 1, isSecret);
+    for (const [key, v] of Object.entries(value)) out[key] = isSecret(key) ? REDACTED : this.walk(v, depth + 1, isSecret, maxString);
     return out;
   }
 }
