@@ -78,6 +78,11 @@ describe('Redactor: query, body and URL keys', () => {
     assert.equal(r.body(`grant_type=authorization_code&code=${S}`), 'grant_type=authorization_code&code=[REDACTED]');
     assert.deepEqual(r.value({ code: 'ECONNREFUSED' }), { code: 'ECONNREFUSED' });
   });
+  it('a body field is cut at 4 KiB and says so', () => {
+    const out = r.body({ note: 'x'.repeat(10_000) }) as { note: string };
+    assert.ok(out.note.length < 4200, String(out.note.length));
+    assert.match(out.note, /\[TRUNCATED 5904 chars\]$/);
+  });
   it('secret-shaped header names', () => {
     assert.deepEqual(r.headers({ 'x-access-key': S, authentication: S, 'user-agent': 'curl/8' }), {
       'x-access-key': '[REDACTED]',
