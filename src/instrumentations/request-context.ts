@@ -1,4 +1,5 @@
 import { context, type Context } from '@opentelemetry/api';
+import type { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
@@ -15,11 +16,12 @@ import { IncomingMessage, ServerResponse } from 'node:http';
  *
  * Why not binding `req` and `res` (what instrumentation-http does): that patches five methods on
  * both emitters and wraps every listener, on every request. One wrap of each prototype's `emit`
- * costs a property read per event instead, and a `context.with` only when the request's context
- * is not already the current one (under async_hooks it mostly is, through the connection).
+ * costs a property read per event instead, and a `context.with` only for an event with listeners
+ * while the request's context is not the current one (under async_hooks it mostly is, through the
+ * connection; under AsyncContextFrame that is about one event per request, `end`).
  */
 const CONTEXT = Symbol('innatural.requestContext');
-type Carrier = { [CONTEXT]?: Context };
+type Carrier = EventEmitter & { [CONTEXT]?: Context };
 type Emit = (this: Carrier, event: string | symbol, ...args: unknown[]) => boolean;
 
 export function setRequestContext(req: IncomingMessage, res: ServerResponse, ctx: Context): void {
@@ -33,9 +35,12 @@ export function installRequestContext(): () => void {
   for (const proto of [IncomingMessage.prototype, ServerResponse.prototype] as unknown as Array<{ emit: Emit }>) {
     const own = Object.prototype.hasOwnProperty.call(proto, 'emit');
     const original = proto.emit;
-    const emit: Emit = function (this: Carrier) {
+    const emit: Emit = function (this: Carrier, event) {
       const ctx = this[CONTEXT];
-      if (ctx === undefined || context.active() === ctx) return original.apply(this, arguments as unknown as [string]);
+      // Most events find no listener ('readable', a consumed request's 'close') or the context already current.
+      if (ctx === undefined || this.listenerCount(event) === 0 || context.active() === ctx) {
+        return original.apply(this, arguments as unknown as [string]);
+      }
       return context.with(ctx, original, this, ...(arguments as unknown as [string]));
     };
     proto.emit = emit;
