@@ -30,13 +30,13 @@ describe('the request context in the body’s callbacks', () => {
 
   /** Server spans of `path` whose trace holds `calls` fetch spans, each with its /pong server span below. */
   async function checkRoute(path: string, calls: readonly string[]): Promise<void> {
-    const before = new Set(sink.spans.map((s) => s.spanId));
+    const earlier = new Set(sink.spans.map((s) => s.spanId));
     for (let i = 0; i < ROUNDS; i++) {
       const res = await fetch(`${app.url}${path}`, { method: 'POST', body: BODY });
       assert.equal(res.status, 200, await res.text());
     }
     const servers = await sink.waitFor(() => {
-      const found = sink.spans.filter((s) => !before.has(s.spanId) && s.kind === SERVER && s.attributes['url.path'] === path);
+      const found = sink.spans.filter((s) => !earlier.has(s.spanId) && s.kind === SERVER && s.attributes['url.path'] === path);
       return found.length === ROUNDS && found;
     });
     for (const server of servers) {
@@ -52,7 +52,7 @@ describe('the request context in the body’s callbacks', () => {
       assert.deepEqual(pongs.map((p) => p.attributes['url.query']).sort(), calls.map((c) => `from=${c}`).sort());
     }
     // No call of this route may have started a trace of its own.
-    const roots = sink.spans.filter((s) => !before.has(s.spanId) && s.scope.name === UNDICI && !servers.some((v) => v.traceId === s.traceId));
+    const roots = sink.spans.filter((s) => !earlier.has(s.spanId) && s.scope.name === UNDICI && !servers.some((v) => v.traceId === s.traceId));
     assert.deepEqual(roots.map((r) => r.traceId), []);
   }
 
