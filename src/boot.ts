@@ -1,4 +1,5 @@
-import { context, metrics, propagation, trace, type Context } from '@opentelemetry/api';
+import * as ourApi from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
@@ -34,6 +35,7 @@ import { createMeterProvider, createPushReaders } from './metrics/provider';
 import { Registry } from './metrics/registry';
 import { installRuntimeMetrics } from './metrics/runtime';
 import { appInfo, isInstalled } from './modules';
+import { findApiCopies, loadRegistrar, planApi, registeredVersion } from './otel-api';
 import { RedactingLogProcessor } from './redaction/logs';
 import { sinkRedactor } from './redaction/policy';
 import { RedactingSpanProcessor } from './redaction/spans';
@@ -78,10 +80,14 @@ function startMetrics(config: ResolvedConfig, logger: Logger, undo: Array<() => 
  */
 export function boot(config: ResolvedConfig, logger: Logger, options: BootOptions, undo: Array<() => unknown>): Running {
   const startedAt = performance.now();
-  const diagBridge = installDiag(logger);
+  const app = appInfo(options.mainScript, options.cwd);
+  // Every global goes through the newest API copy present (the app's may be newer than ours): see otel-api.ts.
+  const apiPlan = planApi(findApiCopies(app.searchDirs), registeredVersion(1));
+  for (const conflict of apiPlan.conflicts) logger.error(conflict.message);
+  const { context, diag, metrics, propagation, trace } = loadRegistrar(apiPlan, ourApi);
+  const diagBridge = installDiag(logger, undefined, diag);
   undo.push(diagBridge);
 
-  const app = appInfo(options.mainScript, options.cwd);
   // Built on first use: detectors read files, and a metrics-only service may never need it.
   let built: Resource | undefined;
   const resource = () => (built ??= (require('./resource') as typeof import('./resource')).buildResource(config, app));

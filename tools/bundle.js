@@ -44,7 +44,7 @@ const externals = {
       if (args.path.startsWith('node:') || builtinModules.includes(name)) return { external: true };
       if (BUNDLED.has(name)) return undefined;
       // Resolved at run time from dist/: only our own dependencies are sure to be found there.
-      if (!(name in pkg.dependencies) && !(name in (pkg.optionalDependencies ?? {}))) strays.add(`${args.path} (from ${args.importer})`);
+      if (![pkg.dependencies, pkg.peerDependencies, pkg.optionalDependencies].some((deps) => deps && name in deps)) strays.add(`${args.path} (from ${args.importer})`);
       return { external: true };
     });
     build.onEnd((result) => {

@@ -5,6 +5,7 @@ import { CATALOG } from '../instrumentations/catalog';
 import { planInstrumentations } from '../instrumentations/load';
 import { stringify } from '../logging/logger';
 import { appInfo } from '../modules';
+import { apiFindings } from './api-version';
 import { exitStatus, type Finding } from './findings';
 import { knownMistakes } from './mistakes';
 import { checkDependencies, checkOtlp, checkSentry, sendSentryTestEvent, sendTestSpan } from './reach';
@@ -14,7 +15,8 @@ const USAGE = `Usage: innatural-otel doctor [--json] [--send-test-event] [--time
 
 Reads the environment exactly as the preload does and reports:
   the effective configuration (secrets redacted) and the instrumentations that would load here;
-  unknown OTEL_*, INNATURAL_* and SENTRY_* variables, malformed values, known mistakes;
+  unknown OTEL_*, INNATURAL_* and SENTRY_* variables, malformed values, known mistakes,
+  an @opentelemetry/api of the app's that cannot share the SDK's globals;
   whether the OTLP endpoint, DATABASE_URL, REDIS_URL and the Sentry DSN answer.
 
   --send-test-event  also send one test error to Sentry and one test span over OTLP, and print their ids
@@ -75,7 +77,7 @@ export async function diagnose(env: Env, cwd: string, options: DoctorOptions): P
   });
   const withPackages = (name: keyof typeof CATALOG) => ({ name, packages: [...CATALOG[name].modules] });
 
-  const findings: Finding[] = [...unknownVariables(env), ...malformedValues(warnings), ...knownMistakes(config, env)];
+  const findings: Finding[] = [...unknownVariables(env), ...malformedValues(warnings), ...knownMistakes(config, env), ...apiFindings(app.searchDirs)];
   if (config.disabled) findings.push({ level: 'warn', subject: 'OTEL_SDK_DISABLED', message: 'true: the preload loads nothing' });
   const checks = await Promise.all([
     checkOtlp(config, options.timeoutMs),

@@ -59,6 +59,19 @@ describe('serverRequestAttributes', () => {
     assert.equal(attrs['client.address'], '192.0.2.1');
     assert.equal(attrs['server.port'], 443);
   });
+
+  it('takes url.path and url.query from a proxy’s absolute-form target, as instrumentation-http does', () => {
+    const table: Array<[target: string, path: string, query: string | undefined]> = [
+      ['http://abs.example/a/b?z=1', '/a/b', 'z=1'],
+      ['https://abs.example', '/', undefined],
+      ['http://abs.example?z=2', '/', 'z=2'],
+      ['*', '*', undefined],
+    ];
+    for (const [url, path, query] of table) {
+      const attrs = serverRequestAttributes(request({ url, headers: {} }), 'http');
+      assert.deepEqual([attrs['url.path'], attrs['url.query']], [path, query], url);
+    }
+  });
 });
 
 describe('splitHost', () => {

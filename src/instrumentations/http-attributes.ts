@@ -39,6 +39,17 @@ function withoutPort(address: string): string {
   return colon !== -1 && address.indexOf(':', colon + 1) === -1 ? address.slice(0, colon) : address;
 }
 
+/** A proxy's absolute-form target (`http://host/p?q`) as its path and query: url.path is the path alone. */
+function originForm(target: string): string {
+  if (target.startsWith('/')) return target;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(target);
+  if (!scheme) return target;
+  const slash = target.indexOf('/', scheme[0].length);
+  const q = target.indexOf('?', scheme[0].length);
+  if (slash !== -1 && (q === -1 || slash < q)) return target.slice(slash);
+  return q === -1 ? '/' : `/${target.slice(q)}`;
+}
+
 /**
  * The stable HTTP semantic-convention attributes of a server request, as
  * instrumentation-http sets them, without building a URL object: `url.path` and
@@ -58,7 +69,7 @@ export function serverRequestAttributes(req: IncomingMessage, scheme: 'http' | '
     'network.protocol.version': req.httpVersion,
   };
   if (method !== raw) attributes['http.request.method_original'] = raw;
-  const target = req.url ?? '/';
+  const target = originForm(req.url ?? '/');
   const q = target.indexOf('?');
   attributes['url.path'] = q === -1 ? target : target.slice(0, q);
   if (q !== -1 && q < target.length - 1) attributes['url.query'] = target.slice(q + 1);

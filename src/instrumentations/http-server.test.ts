@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Socket } from 'node:net';
+import { pipeline, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -18,6 +19,37 @@ describe('HttpServerSpans', () => {
   let url: string;
   const seenInHandler: Array<string | undefined> = [];
 
+  /** Where each callback of a request ran: the active span id at that moment. */
+  const seen = new Map<string, string | undefined>();
+  const mark = (what: string) => seen.set(what, trace.getActiveSpan()?.spanContext().spanId);
+  const callbacks = (req: IncomingMessage, res: ServerResponse) => {
+    res.on('finish', () => mark('res finish'));
+    res.on('close', () => mark('res close'));
+    req.on('close', () => mark('req close'));
+    const writable = new Writable({
+      write(_chunk, _enc, cb) {
+        mark('piped write');
+        setImmediate(cb);
+      },
+    });
+    pipeline(req, writable, () => {
+      mark('pipeline callback');
+      setTimeout(() => {
+        mark('timer');
+        void Promise.resolve().then(() => {
+          mark('promise');
+          res.end('ok');
+        });
+      }, 2);
+    });
+  };
+  const hang = (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    res.on('close', () => mark('res close'));
+    req.on('close', () => mark('req close'));
+    mark('handler');
+  };
+
   before(async () => {
     context.setGlobalContextManager(manager);
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -29,11 +61,13 @@ describe('HttpServerSpans', () => {
     });
     instrumentation.enable();
     server = createServer((req, res) => {
+      if (req.url === '/callbacks') return callbacks(req, res);
+      if (req.url === '/hang') return hang(req, res);
       // The body arrives in later callbacks of the connection: the span must still be current there.
       req.resume();
       req.on('end', () => {
         seenInHandler.push(trace.getActiveSpan()?.spanContext().spanId);
-        res.statusCode = req.url?.startsWith('/boom') ? 503 : 200;
+        res.statusCode = req.url?.startsWith('/boom') ? 503 : req.url === '/missing' ? 404 : 200;
         res.end('ok');
       });
     });
@@ -63,7 +97,55 @@ describe('HttpServerSpans', () => {
     assert.equal(span.attributes['http.response.status_code'], 503);
     assert.equal(span.attributes['url.query'], 'x=1');
     assert.equal(span.status.code, 2, '5xx is an error');
+    assert.equal(span.attributes['error.type'], '503', 'the stable conventions: a 5xx server span carries its status as error.type');
     assert.deepEqual(seenInHandler, [span.spanContext().spanId]);
+  });
+
+  it('sets no error.type below 500', async () => {
+    exporter.reset();
+    await (await fetch(`${url}/missing`)).text();
+    await new Promise((r) => setTimeout(r, 20));
+    const [span] = exporter.getFinishedSpans();
+    assert.equal(span?.attributes['http.response.status_code'], 404);
+    assert.equal(span?.attributes['error.type'], undefined);
+    assert.equal(span?.status.code, 0);
+  });
+
+  it('runs every later callback of the request in its span: a piped body, pipeline’s callback, a timer and a promise there, finish and close', async () => {
+    exporter.reset();
+    seen.clear();
+    await (await fetch(`${url}/callbacks`, { method: 'POST', body: 'x'.repeat(300_000) })).text();
+    await new Promise((r) => setTimeout(r, 20));
+    const [span] = exporter.getFinishedSpans();
+    assert.ok(span);
+    const id = span.spanContext().spanId;
+    assert.deepEqual(Object.fromEntries(seen), {
+      'piped write': id,
+      'pipeline callback': id,
+      timer: id,
+      promise: id,
+      'res finish': id,
+      'req close': id,
+      'res close': id,
+    });
+  });
+
+  it('a client that goes away: the close events still run in the request’s span, which ends', async () => {
+    exporter.reset();
+    seen.clear();
+    const aborted = new AbortController();
+    const request = fetch(`${url}/hang`, { method: 'POST', body: 'x', signal: aborted.signal }).catch(() => undefined);
+    const deadline = Date.now() + 2000;
+    while (!seen.has('handler') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    aborted.abort();
+    await request;
+    while (!seen.has('res close') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const [span] = exporter.getFinishedSpans();
+    assert.ok(span, 'the span ended at close');
+    const id = span.spanContext().spanId;
+    assert.equal(seen.get('handler'), id);
+    assert.equal(seen.get('res close'), id);
+    assert.equal(seen.get('req close'), id);
   });
 
   it('continues the trace of a traceparent header', async () => {

@@ -4,7 +4,9 @@ import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorClassName } from '../errors/name';
 import { serverRequestAttributes } from './http-attributes';
+import { installRequestContext, setRequestContext } from './request-context';
 
 export const HTTP_SERVER_SCOPE = '@innatural/otel-http-server';
 
@@ -25,10 +27,10 @@ export interface HttpServerSpansOptions {
   /** Requests that are not the app's traffic (our servers, ignored paths): no span, tracing suppressed below. */
   readonly ignore: (req: IncomingMessage) => boolean;
   /**
-   * Makes a context current for the rest of this synchronous run and for every later
-   * callback of the same connection (the context manager's `attach`, AsyncLocalStorage's
-   * enterWith): the request body's events and the response's 'finish' then run in the
-   * request's context without wrapping every listener of `req` and `res`.
+   * Makes a context current for the rest of this synchronous run (the context manager's
+   * `attach`, AsyncLocalStorage's enterWith). Under async_hooks it also stays on the
+   * connection's parser, so most later callbacks of the request find it already current;
+   * the request's and response's own events get it either way (see request-context.ts).
    */
   readonly attach: (ctx: Context) => void;
   /** Record `http.server.request.duration` (the semantic-convention histogram), as instrumentation-http does. */
@@ -50,7 +52,11 @@ function onClose(this: Tracked): void {
     span.setAttribute('http.route', rpc.route);
     span.updateName(`${method} ${rpc.route}`);
   }
-  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  if (status >= 500) {
+    // The stable HTTP conventions: a server span's 5xx SHOULD carry error.type, the status as a string.
+    span.setAttribute('error.type', String(status));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
   span.end();
   if (duration) {
     const attrs = duration.requestAttributes;
@@ -98,6 +104,7 @@ export class HttpServerSpans extends InstrumentationBase {
 
   override enable(): void {
     if (this.undo.length > 0) return;
+    this.undo.push(installRequestContext());
     const { ignore, attach, durationMetric } = this.options;
     const tracer = () => this.tracer;
     const histogram = () => this.histogram;
@@ -123,6 +130,7 @@ export class HttpServerSpans extends InstrumentationBase {
         const scoped = active !== ROOT_CONTEXT && getRPCMetadata(active) === undefined && !isTracingSuppressed(active);
         if (ignored) {
           const quiet = suppressTracing(ROOT_CONTEXT);
+          setRequestContext(request, res as ServerResponse, quiet);
           if (scoped) return context.with(quiet, () => original.apply(this, args));
           attach(quiet);
           return original.apply(this, args);
@@ -141,12 +149,15 @@ export class HttpServerSpans extends InstrumentationBase {
         };
         (res as ServerResponse).once('close', onClose);
         const requestContext = setRPCMetadata(trace.setSpan(parent, span), rpc);
+        setRequestContext(request, res as ServerResponse, requestContext);
         try {
           if (scoped) return context.with(requestContext, () => original.apply(this, args));
           attach(requestContext);
           return original.apply(this, args);
         } catch (err) {
           if (err instanceof Error) span.recordException(err);
+          // The handler threw before any 5xx was sent: the conventions' fallback is the exception's type.
+          span.setAttribute('error.type', errorClassName(err) ?? '_OTHER');
           span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
           onClose.call(res as Tracked);
           throw err;

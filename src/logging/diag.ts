@@ -1,4 +1,4 @@
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { diag as ourDiag, DiagLogLevel, type DiagAPI, type DiagLogger } from '@opentelemetry/api';
 import type { LogLevel } from '../config/resolve';
 import { VARIABLES } from '../config/variables';
 import { describeError, type Logger, type Severity } from './logger';
@@ -30,9 +30,10 @@ export interface DiagBridge {
 
 /**
  * Routes OpenTelemetry's internal logging and (see captureSdkErrors) its global error
- * handler into our JSON lines, rate-limited per kind of message.
+ * handler into our JSON lines, rate-limited per kind of message. `diag` is the API copy that
+ * registers every global (otel-api.ts): the first registration fixes the registry's version.
  */
-export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INTERVAL_MS)): DiagBridge {
+export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INTERVAL_MS), diag: DiagAPI = ourDiag): DiagBridge {
   const limited = (severity: Severity, message: string, fields?: Record<string, unknown>) => {
     const suppressed = limiter.take(`${severity}:${templateOf(message)}`);
     if (suppressed === undefined) return;

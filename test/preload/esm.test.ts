@@ -53,6 +53,27 @@ describe('traces from an ESM express app', () => {
     await sink.waitFor(() => sink.spans.find((s) => s.traceId === server.traceId && s.scope.name === '@opentelemetry/instrumentation-undici'));
   });
 
+  it('starts without a warning of Node’s: no DEP0205 for module.register() on Node 26, none of any kind elsewhere', async () => {
+    // The start line is written after the hook is registered: any warning of the registration is out by then.
+    await sink.waitFor(() => app.logLines().some((l) => l.message === '@innatural/otel started'));
+    assert.doesNotMatch(app.stderr(), /Warning|DEP0\d+/, app.stderr());
+  });
+
+  it('with `--require` and an ES module entry, registers the same hook, also without a warning', async () => {
+    const required = await startApp({ fixture: 'express-app.mjs', preload: 'require', env: sinkEnv(sink, { OTEL_SERVICE_NAME: 'esm-required' }) });
+    try {
+      assert.equal((await required.get('/api/users/6')).status, 200);
+      const server = await sink.waitFor(() =>
+        sink.spans.find((s) => s.kind === 2 && s.resource['service.name'] === 'esm-required' && s.attributes['http.route'] === '/api/users/:id'),
+      );
+      await sink.waitFor(() => sink.spans.find((s) => s.traceId === server.traceId && s.scope.name === EXPRESS_SCOPE));
+      assert.equal(required.logLines().find((l) => l.message === '@innatural/otel started')?.esm, true);
+      assert.doesNotMatch(required.stderr(), /Warning|DEP0\d+/, required.stderr());
+    } finally {
+      required.kill();
+    }
+  });
+
   it('says in its start line that the ESM hook is on, and which instrumentations loaded', () => {
     const started = app.logLines().find((l) => l.message === '@innatural/otel started');
     assert.ok(started, app.stderr());

@@ -3,7 +3,7 @@
  * (or `--import <repo>/register.mjs`), in a child process with a clean environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { OtlpSink } from './otlp-sink';
 import { waitFor } from './wait';
@@ -14,6 +14,7 @@ export const FIXTURES = join(REPO, 'test', 'fixtures');
 export type Preload = 'require' | 'import' | 'none';
 
 export interface AppOptions {
+  /** A file of test/fixtures, or an absolute path (an app laid out in a temporary folder). */
   readonly fixture: string;
   readonly preload?: Preload;
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -88,7 +89,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const args = [
     ...preloadArgs(options.preload ?? 'require'),
     ...(options.nodeArgs ?? []),
-    join(FIXTURES, options.fixture),
+    isAbsolute(options.fixture) ? options.fixture : join(FIXTURES, options.fixture),
     ...(options.args ?? []),
   ];
   const env: Record<string, string> = baseEnv();
