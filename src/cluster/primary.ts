@@ -21,11 +21,14 @@ import type { WorkerStatus } from './group-health';
 export const WORKER_TIMEOUT_MS = 500;
 /** Reads in a row a worker may miss before one line says so. */
 const MISSES_BEFORE_WARNING = 3;
+/** The preload answers from before the app loads (~0.3 s after the fork): silence past this is news. */
+const START_GRACE_MS = 5_000;
 
 interface Tracked {
   readonly worker: Worker;
   readonly id: string;
   readonly pid: number;
+  readonly forkedAt: number;
   last: FamilySnapshot[] | undefined;
   misses: number;
   warned: boolean;
@@ -143,7 +146,7 @@ export class ClusterPrimary {
     const id = String(worker.id);
     if (this.workers.has(id)) return;
     this.seen = true;
-    this.workers.set(id, { worker, id, pid: worker.process.pid ?? 0, last: undefined, misses: 0, warned: false, answeredOnce: false });
+    this.workers.set(id, { worker, id, pid: worker.process.pid ?? 0, forkedAt: Date.now(), last: undefined, misses: 0, warned: false, answeredOnce: false });
   }
 
   private exited(worker: Worker, code: number | null, signal: string | null): void {
@@ -243,9 +246,9 @@ export class ClusterPrimary {
     const t = this.workers.get(id);
     if (!t) return;
     t.misses++;
-    if (t.misses < MISSES_BEFORE_WARNING || t.warned) return;
-    t.warned = true;
     const never = !t.answeredOnce;
+    if (t.misses < MISSES_BEFORE_WARNING || t.warned || (never && Date.now() - t.forkedAt < START_GRACE_MS)) return;
+    t.warned = true;
     this.options.logger.warn(
       never
         ? `Cluster worker ${t.id} (pid ${t.pid}) has never answered the health server: it may run without the preload (cluster.setupPrimary({ execArgv }) without --require?); its metrics are missing and it counts as not ready`
