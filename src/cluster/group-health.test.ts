@@ -6,10 +6,11 @@ import { groupHealth, type WorkerStatus } from './group-health';
 const healthy = (critical = true): CheckOutcome => ({ critical, result: { status: 'healthy' } });
 const unhealthy = (critical = true): CheckOutcome => ({ critical, result: { status: 'unhealthy', message: 'down' } });
 
-const worker = (id: string, checks: WorkerStatus['health'] | null = { shuttingDown: false, checks: [] }): WorkerStatus => ({
+const worker = (id: string, checks: WorkerStatus['health'] | null = { shuttingDown: false, checks: [] }, answeredOnce = true): WorkerStatus => ({
   id,
   pid: 1000 + Number(id),
   health: checks ?? undefined,
+  answeredOnce,
 });
 
 describe('groupHealth: readiness of a cluster', () => {
@@ -42,6 +43,13 @@ describe('groupHealth: readiness of a cluster', () => {
   it('is not ready when no worker is ready, or none runs', () => {
     assert.equal(groupHealth(new Map(), [worker('1', null)]).reason, 'no cluster worker is ready');
     assert.equal(groupHealth(new Map(), []).reason, 'no cluster worker is running');
+  });
+
+  it('does not count workers that never answered (forked without the preload): the primary’s checks decide', () => {
+    const g = groupHealth(new Map([['database', healthy()]]), [worker('1', null, false), worker('2', null, false)]);
+    assert.equal(g.ready, true);
+    assert.equal(g.workers[0]!.reason, 'never answered (starting, or without the preload)');
+    assert.equal(groupHealth(new Map(), [worker('1', null, false), worker('2', null)]).reason, 'no cluster worker is ready');
   });
 
   it('is not ready when a critical check of the primary fails, with the same reason a single process gives', () => {

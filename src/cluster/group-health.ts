@@ -12,6 +12,8 @@ export interface WorkerStatus {
   readonly pid: number;
   /** undefined: it did not answer in time. */
   readonly health: WorkerHealth | undefined;
+  /** Whether it ever answered: one that never did may run without the preload, and cannot tell. */
+  readonly answeredOnce: boolean;
 }
 
 export interface WorkerReport {
@@ -29,6 +31,8 @@ export interface GroupHealth {
   readonly reason: string | undefined;
   readonly failing: string[];
   readonly workers: readonly WorkerReport[];
+  /** Some worker that answered before is not ready now: the group serves with fewer. */
+  readonly degraded: boolean;
 }
 
 const RANK: Record<CheckStatus, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
@@ -39,7 +43,7 @@ function failingCritical(outcomes: Iterable<readonly [string, CheckOutcome]>): s
 
 function workerReport(w: WorkerStatus): WorkerReport {
   const base = { id: w.id, pid: w.pid };
-  if (!w.health) return { ...base, ready: false, reason: 'not answering' };
+  if (!w.health) return { ...base, ready: false, reason: w.answeredOnce ? 'not answering' : 'never answered (starting, or without the preload)' };
   if (w.health.shuttingDown) return { ...base, ready: false, reason: 'shutting down' };
   const failing = failingCritical(w.health.checks.map(([name, critical, result]) => [name, { critical, result }] as const));
   if (failing.length > 0) return { ...base, ready: false, reason: `critical check failing: ${failing.join(', ')}` };
@@ -50,7 +54,10 @@ function workerReport(w: WorkerStatus): WorkerReport {
  * Ready when the primary's critical checks pass and at least one worker is ready: the
  * primary spreads connections over the workers it has, so one worker restarting, hung or
  * failing its own check must not take the whole group out of service (all workers would,
- * at every rolling restart). No worker at all is not ready: nothing would answer.
+ * at every rolling restart). No worker at all is not ready: nothing would answer. Workers
+ * that never answered do not count either way: a worker forked without the preload must
+ * not take the app out of service (a line says it), and a starting one is judged, as a
+ * single process is, from the moment it can answer.
  */
 export function groupHealth(primary: ReadonlyMap<string, CheckOutcome>, workers: readonly WorkerStatus[]): GroupHealth {
   const outcomes = new Map(primary);
@@ -64,9 +71,11 @@ export function groupHealth(primary: ReadonlyMap<string, CheckOutcome>, workers:
   const reports = workers.map(workerReport);
   const failing = failingCritical(primary);
   const readyWorkers = reports.filter((r) => r.ready).length;
+  const counted = workers.filter((w) => w.answeredOnce || w.health).length;
   let reason: string | undefined;
   if (failing.length > 0) reason = `critical check failing: ${failing.join(', ')}`;
-  else if (reports.length === 0) reason = 'no cluster worker is running';
-  else if (readyWorkers === 0) reason = 'no cluster worker is ready';
-  return { outcomes, ready: reason === undefined, reason, failing, workers: reports };
+  else if (workers.length === 0) reason = 'no cluster worker is running';
+  else if (counted > 0 && readyWorkers === 0) reason = 'no cluster worker is ready';
+  const degraded = reports.some((r, i) => !r.ready && workers[i]!.answeredOnce);
+  return { outcomes, ready: reason === undefined, reason, failing, workers: reports, degraded };
 }

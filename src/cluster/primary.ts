@@ -135,7 +135,7 @@ export class ClusterPrimary {
   /** Each worker's answer to a health request, undefined for those that did not answer in time. */
   async health(): Promise<WorkerStatus[]> {
     const answers = await this.ask('health');
-    return this.sorted().map((t) => ({ id: t.id, pid: t.pid, health: answers.get(t.id) }));
+    return this.sorted().map((t) => ({ id: t.id, pid: t.pid, health: answers.get(t.id), answeredOnce: t.answeredOnce }));
   }
 
   private sorted(): Tracked[] {
@@ -251,7 +251,7 @@ export class ClusterPrimary {
     t.warned = true;
     this.options.logger.warn(
       never
-        ? `Cluster worker ${t.id} (pid ${t.pid}) has never answered the health server: it may run without the preload (cluster.setupPrimary({ execArgv }) without --require?); its metrics are missing and it counts as not ready`
+        ? `Cluster worker ${t.id} (pid ${t.pid}) has never answered the health server: it may run without the preload (cluster.setupPrimary({ execArgv }) without --require?); its metrics are missing, and readiness goes without it`
         : `Cluster worker ${t.id} (pid ${t.pid}) did not answer within ${this.timeoutMs} ms ${t.misses} times in a row (event loop blocked?); its last metrics stand in and it counts as not ready`,
     );
   }

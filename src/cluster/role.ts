@@ -29,7 +29,21 @@ export function clusterRole(env: NodeJS.ProcessEnv = process.env): ClusterRole {
   }
   if (!cluster.isWorker || !cluster.worker) return PROCESS;
   const id = String(cluster.worker.id);
-  return env[PRIMARY_ENV] === String(process.ppid) ? { kind: 'worker', id } : { kind: 'lone-worker', id };
+  const primary = env[PRIMARY_ENV];
+  if (primary === String(process.ppid)) return { kind: 'worker', id };
+  // Orphaned as it started (the primary died: its group is going down): no port for it either.
+  if (primary !== undefined && !alive(Number(primary))) return { kind: 'worker', id };
+  return { kind: 'lone-worker', id };
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Called in a process that starts the health server as a primary could: its workers inherit the env. */

@@ -61,9 +61,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
         notConfigured: deps.notConfigured,
       });
       if (!view.workers) return json(res, report.status === 'unhealthy' ? 503 : 200, report);
-      // A group with no worker ready serves nothing; one with some not ready serves less.
-      const readyWorkers = view.workers.filter((w) => w.ready).length;
-      const status = readyWorkers === 0 ? 'unhealthy' : readyWorkers < view.workers.length && report.status === 'healthy' ? 'degraded' : report.status;
+      // Not ready with every check passing: no worker can serve. Some not ready: the group serves with fewer.
+      const status = !view.ready && view.failing.length === 0 ? 'unhealthy' : view.degraded && report.status === 'healthy' ? 'degraded' : report.status;
       json(res, status === 'unhealthy' ? 503 : 200, { ...report, status, cluster: { workers: view.workers } });
     },
   },

@@ -25,6 +25,8 @@ export interface HealthView {
   readonly failing: string[];
   /** In a cluster primary: each worker, ready or why not. */
   readonly workers?: readonly WorkerReport[];
+  /** In a cluster primary: some worker is not ready. */
+  readonly degraded?: boolean;
 }
 
 export interface Views {
