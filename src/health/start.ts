@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pm2Instance } from '../cluster/pm2';
 import { ClusterPrimary } from '../cluster/primary';
 import { announcePrimary, clusterRole, type ClusterRole } from '../cluster/role';
 import { answerPrimary } from '../cluster/worker';
@@ -63,6 +64,23 @@ function builtInChecks(config: ResolvedConfig, app: AppInfo, checks: HealthCheck
   return notConfigured;
 }
 
+/** A worker whose primary runs without the preload: what its health server covers, and what to do for more. */
+function loneWorkerLine(id: string, port: number): string {
+  // PM2's cluster mode: the daemon is the primary, and it runs every app it manages: it must not be ours.
+  const pm2 = pm2Instance();
+  const instance = pm2 && (pm2.env.NODE_APP_INSTANCE ?? '?');
+  if (instance !== undefined) {
+    return (
+      `PM2 cluster mode, instance ${instance}: its health server answers for this instance alone, on port ${port}. ` +
+      `Give each instance its own port (increment_var: 'INNATURAL_HEALTH_PORT' in the ecosystem file) and scrape each; with one port, only the first instance serves it`
+    );
+  }
+  return (
+    `Cluster worker ${id}: its primary does not run @innatural/otel, so this worker's health server, if it gets port ${port}, answers for this worker alone; ` +
+    `load the preload in the primary too for one health server for the whole group`
+  );
+}
+
 /**
  * A worker whose primary runs the preload binds nothing: the primary's health server asks it
  * for its metrics and its own checks (those its code registers; the built-in ones run once,
@@ -100,11 +118,7 @@ export function startHealth(options: HealthOptions): Health {
     announcePrimary();
     primary = new ClusterPrimary({ logger, prefix: config.metrics.prefix, cardinalityLimit: config.metrics.cardinalityLimit });
   } else {
-    logger.info(
-      `Cluster worker ${role.id}: its primary does not run @innatural/otel (PM2 cluster mode, or a primary started without the preload), ` +
-        `so this worker's health server, if it gets port ${config.health.port}, answers for this worker alone. ` +
-        `For one answer for the group, load the preload in the primary; with PM2, give each instance its own port (increment_var: 'INNATURAL_HEALTH_PORT') and scrape each`,
-    );
+    logger.info(loneWorkerLine(role.id, config.health.port));
     listen = { exclusive: true, hint: ` (cluster worker ${role.id}: another worker of the group has it, see the line above)` };
   }
   const views = healthViews({ registry, catalog, checks, primary });
