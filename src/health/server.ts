@@ -25,8 +25,8 @@ export interface ListenOptions {
    * it (PM2's) would spread scrapes over the workers, each answering for itself.
    */
   readonly exclusive?: boolean;
-  /** Appended to the line of a port that is taken. */
-  readonly hint?: string;
+  /** Appended to the line of a port that is taken (EADDRINUSE). */
+  readonly takenHint?: string;
 }
 
 export function startHealthServer(host: string, port: number, deps: HealthDeps, logger: Logger, options: ListenOptions = {}): Server {
@@ -34,7 +34,8 @@ export function startHealthServer(host: string, port: number, deps: HealthDeps, 
   guardConnections(server);
   markOwnServer(server);
   server.on('error', (err) => {
-    logger.error(`Health server cannot listen on ${host}:${port}: ${describeError(err)}; health and metrics endpoints are off, the app runs on${options.hint ?? ''}`);
+    const hint = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? (options.takenHint ?? '') : '';
+    logger.error(`Health server cannot listen on ${host}:${port}: ${describeError(err)}; health and metrics endpoints are off, the app runs on${hint}`);
   });
   server.listen({ port, host, exclusive: options.exclusive ?? false }, () => {
     const address = server.address() as AddressInfo;

@@ -119,7 +119,7 @@ export function startHealth(options: HealthOptions): Health {
     primary = new ClusterPrimary({ logger, prefix: config.metrics.prefix, cardinalityLimit: config.metrics.cardinalityLimit });
   } else {
     logger.info(loneWorkerLine(role.id, config.health.port));
-    listen = { exclusive: true, hint: ` (cluster worker ${role.id}: another worker of the group has it, see the line above)` };
+    listen = { exclusive: true, takenHint: ` (cluster worker ${role.id}: another worker of the group has it, see the line above)` };
   }
   const views = healthViews({ registry, catalog, checks, primary });
   const history = catalog ? new MetricsHistory(catalog, config.health.historyIntervalMs, 180, views.group) : undefined;
