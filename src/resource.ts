@@ -9,6 +9,7 @@ import {
   type Resource,
   type ResourceDetector,
 } from '@opentelemetry/resources';
+import { clusterRole } from './cluster/role';
 import type { DetectorName, ResolvedConfig } from './config/resolve';
 import { requireBundled, type AppInfo } from './modules';
 import { REDACTED, sinkRedactor } from './redaction/policy';
@@ -90,6 +91,10 @@ export function buildResource(config: ResolvedConfig, app: AppInfo): Resource {
   const explicit: Record<string, string> = {};
   for (const [key, value] of Object.entries(config.resourceAttributes)) explicit[key] = redactor.isSecretAttribute(key) ? REDACTED : redactor.text(value);
   if (config.serviceName) explicit['service.name'] = config.serviceName;
+  // One id set for a pod (OTEL_RESOURCE_ATTRIBUTES) would be shared by every cluster worker in it,
+  // and their OTLP metric streams would collide; the detector's is random per process already.
+  const role = explicit['service.instance.id'] !== undefined ? clusterRole() : undefined;
+  if (role && role.kind !== 'process') explicit['service.instance.id'] += `-worker-${role.id}`;
   const distro = resourceFromAttributes({ 'telemetry.distro.name': DISTRO_NAME, 'telemetry.distro.version': distroVersion() });
   return defaultResource().merge(distro).merge(detected).merge(resourceFromAttributes(fromApp)).merge(resourceFromAttributes(explicit));
 }

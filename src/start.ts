@@ -40,7 +40,9 @@ export function start(options: StartOptions = {}): Handle {
     existing.logger.debug('@innatural/otel is already started; this second load does nothing');
     return existing.handle;
   }
-  const { config, warnings } = resolveConfig(options.env ?? process.env);
+  // PM2 cluster mode: the app's environment is still in pm2_env when preloads run (see pm2Instance).
+  const pm2 = options.env ? undefined : (require('./cluster/pm2') as typeof import('./cluster/pm2')).pm2Instance();
+  const { config, warnings } = resolveConfig(options.env ?? pm2?.env ?? process.env);
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn(warning.message, { variable: warning.variable });
   if (config.disabled) {
@@ -53,7 +55,7 @@ export function start(options: StartOptions = {}): Handle {
   try {
     // Required here, not imported above: with the SDK disabled not one OpenTelemetry module may load.
     const { boot } = require('./boot') as typeof import('./boot');
-    const running = boot(config, logger, { esm: options.esm }, undo);
+    const running = boot(config, logger, { esm: options.esm, mainScript: pm2?.mainScript }, undo);
     const handle: Handle = {
       active: true,
       forceFlush: () => running.flush(),

@@ -22,6 +22,15 @@ export interface HistoryPoint {
   readonly eventLoopLagP99Seconds: number;
 }
 
+/** A cluster primary's whole group, in place of this process's catalog and memory. */
+export interface GroupSample {
+  readonly catalog: CatalogMetrics;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** The worst process's. */
+  readonly eventLoopLagP99Seconds: number;
+}
+
 interface Totals {
   readonly at: number;
   readonly requests: number;
@@ -77,6 +86,8 @@ export function quantile(q: number, bounds: readonly number[], counts: readonly 
 export class MetricsHistory {
   private readonly ring: HistoryPoint[] = [];
   private last: Totals;
+  private lastWasGroup = false;
+  private sampling = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
 
@@ -84,14 +95,27 @@ export class MetricsHistory {
     private readonly metrics: CatalogMetrics,
     readonly intervalMs = 5000,
     private readonly capacity = 180,
+    /** Resolves undefined outside a cluster; asking workers takes time, so it is awaited. */
+    private readonly group: () => Promise<GroupSample | undefined> = () => Promise.resolve(undefined),
   ) {
-    this.last = this.totals();
+    this.last = this.totals(metrics);
   }
 
   start(): void {
     this.lag.enable();
-    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    // A read slower than the interval (workers late) must not pile up behind itself.
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      this.sample(await this.group().catch(() => undefined));
+    } finally {
+      this.sampling = false;
+    }
   }
 
   stop(): void {
@@ -103,32 +127,40 @@ export class MetricsHistory {
     return this.ring;
   }
 
-  sample(): HistoryPoint {
-    const now = this.totals();
+  /** undefined when the source changed (the first fork): that interval's difference means nothing. */
+  sample(group?: GroupSample): HistoryPoint | undefined {
+    const now = this.totals(group?.catalog ?? this.metrics);
     const prev = this.last;
     this.last = now;
+    if ((group !== undefined) !== this.lastWasGroup) {
+      this.lastWasGroup = group !== undefined;
+      return undefined;
+    }
     const seconds = Math.max(0.001, (now.at - prev.at) / 1000);
-    const requests = now.requests - prev.requests;
-    const delta = now.buckets.map((c, i) => c - (prev.buckets[i] ?? 0));
+    // Never negative, whatever a cluster's workers do (one of another release may drop out of the sums).
+    const requests = Math.max(0, now.requests - prev.requests);
+    const delta = now.buckets.map((c, i) => Math.max(0, c - (prev.buckets[i] ?? 0)));
     const bounds = this.metrics.httpRequestDuration.spec.buckets ?? [];
     const avg = (a: { sum: number; count: number }, b: { sum: number; count: number }) =>
       a.count - b.count > 0 ? (a.sum - b.sum) / (a.count - b.count) : 0;
-    const memory = process.memoryUsage();
+    const perSecond = (a: number, b: number) => Math.max(0, a - b) / seconds;
+    const memory = group ? { rss: group.rssBytes, heapUsed: group.heapUsedBytes } : process.memoryUsage();
+    const catalog = group?.catalog ?? this.metrics;
     const point: HistoryPoint = {
       t: now.at,
       requestsPerSec: requests / seconds,
-      errorRatio: requests > 0 ? (now.errors - prev.errors) / requests : 0,
+      errorRatio: requests > 0 ? Math.max(0, now.errors - prev.errors) / requests : 0,
       p50: quantile(0.5, bounds, delta),
       p95: quantile(0.95, bounds, delta),
       p99: quantile(0.99, bounds, delta),
-      activeSessions: this.metrics.activeSessions.all()[0]?.value ?? 0,
-      messagesPerSec: (now.messages - prev.messages) / seconds,
+      activeSessions: catalog.activeSessions.all()[0]?.value ?? 0,
+      messagesPerSec: perSecond(now.messages, prev.messages),
       aiAvgSeconds: avg(now.ai, prev.ai),
-      aiTokensPerSec: (now.tokens - prev.tokens) / seconds,
+      aiTokensPerSec: perSecond(now.tokens, prev.tokens),
       dbAvgSeconds: avg(now.db, prev.db),
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
-      eventLoopLagP99Seconds: this.lag.count > 0 ? this.lag.percentile(99) / 1e9 : 0,
+      eventLoopLagP99Seconds: group ? group.eventLoopLagP99Seconds : this.lag.count > 0 ? this.lag.percentile(99) / 1e9 : 0,
     };
     this.lag.reset();
     this.ring.push(point);
@@ -136,18 +168,18 @@ export class MetricsHistory {
     return point;
   }
 
-  private totals(): Totals {
-    const http = sumHistogram(this.metrics.httpRequestDuration);
-    const ai = sumHistogram(this.metrics.aiRequestDuration);
-    const db = sumHistogram(this.metrics.dbQueryDuration);
+  private totals(metrics: CatalogMetrics): Totals {
+    const http = sumHistogram(metrics.httpRequestDuration);
+    const ai = sumHistogram(metrics.aiRequestDuration);
+    const db = sumHistogram(metrics.dbQueryDuration);
     return {
       at: Date.now(),
       requests: http.count,
-      errors: sumValues(this.metrics.httpRequests, (l) => Number(l[2]) >= 500),
+      errors: sumValues(metrics.httpRequests, (l) => Number(l[2]) >= 500),
       buckets: http.buckets,
-      messages: sumValues(this.metrics.messages),
+      messages: sumValues(metrics.messages),
       ai: { sum: ai.sum, count: ai.count },
-      tokens: sumValues(this.metrics.aiTokens),
+      tokens: sumValues(metrics.aiTokens),
       db: { sum: db.sum, count: db.count },
     };
   }

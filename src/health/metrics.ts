@@ -1,19 +1,18 @@
 import type { CatalogMetrics } from '../metrics/catalog-metrics';
 import type { Registry } from '../metrics/registry';
-import type { HealthChecks } from './checks/registry';
 import type { ShutdownState } from './lifecycle';
-import { readiness } from './report';
+import type { HealthView } from './views';
 
 /**
  * Readiness and each check as gauges, so Prometheus can alert on what the probes see. Sampled at
  * each collection from the same cached, single-flight results the endpoints use: a scrape adds
- * no check beyond one per cache period.
+ * no check beyond one per cache period. In a cluster primary, the group's.
  */
-export function reportHealthMetrics(registry: Registry, catalog: CatalogMetrics, checks: HealthChecks, shutdown: ShutdownState): void {
+export function reportHealthMetrics(registry: Registry, catalog: CatalogMetrics, health: () => Promise<HealthView>, shutdown: ShutdownState): void {
   registry.onCollect(async () => {
-    const outcomes = await checks.results();
-    catalog.ready.set([], readiness(shutdown.shuttingDown, outcomes).ready ? 1 : 0);
+    const view = await health();
+    catalog.ready.set([], !shutdown.shuttingDown && view.ready ? 1 : 0);
     catalog.healthCheckUp.clear();
-    for (const [name, { result }] of outcomes) catalog.healthCheckUp.set([name], result.status === 'healthy' ? 1 : 0);
+    for (const [name, { result }] of view.outcomes) catalog.healthCheckUp.set([name], result.status === 'healthy' ? 1 : 0);
   });
 }

@@ -3,25 +3,24 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogMetrics } from '../metrics/catalog-metrics';
 import { CONTENT_TYPE, serialize } from '../metrics/prometheus';
 import type { Registry } from '../metrics/registry';
-import type { HealthChecks } from './checks/registry';
 import type { ShutdownState } from './lifecycle';
 import { pathOf } from '../http/route';
 import { asset, ASSET_PATHS } from './assets';
 import type { MetricsHistory } from './history';
-import { healthReport, readiness, type NotConfigured } from './report';
+import { healthReport, type NotConfigured } from './report';
 import { metricsSummary } from './summary';
 import { systemReport, type CpuSampler } from './system';
+import type { Views } from './views';
 
 export interface HealthDeps {
-  readonly checks: HealthChecks;
+  /** This process's checks and metrics, or its cluster's (see healthViews). */
+  readonly views: Views;
   readonly cpu: CpuSampler;
   readonly shutdown: ShutdownState;
   /** /metrics: present when the Prometheus exporter is on. */
   readonly registry: Registry | undefined;
   /** /api/metrics/summary: present when metrics are on. */
   readonly catalog: CatalogMetrics | undefined;
-  /** Refreshes sampled values (pool connections, runtime) before a summary is read. */
-  readonly sample: () => Promise<unknown>;
   readonly token: string | undefined;
   readonly startedAtMs: number;
   readonly version: string;
@@ -50,9 +49,9 @@ const ROUTES: Readonly<Record<string, Route>> = {
     protected: false,
     handler: async (_req, res, deps) => {
       const started = performance.now();
-      const outcomes = await deps.checks.results();
+      const view = await deps.views.health();
       const report = healthReport({
-        outcomes,
+        outcomes: view.outcomes,
         system: systemReport(deps.cpu),
         startedAtMs: deps.startedAtMs,
         nowMs: Date.now(),
@@ -61,7 +60,10 @@ const ROUTES: Readonly<Record<string, Route>> = {
         responseTimeMs: Math.round(performance.now() - started),
         notConfigured: deps.notConfigured,
       });
-      json(res, report.status === 'unhealthy' ? 503 : 200, report);
+      if (!view.workers) return json(res, report.status === 'unhealthy' ? 503 : 200, report);
+      // Not ready with every check passing: no worker can serve. Some not ready: the group serves with fewer.
+      const status = !view.ready && view.failing.length === 0 ? 'unhealthy' : view.degraded && report.status === 'healthy' ? 'degraded' : report.status;
+      json(res, status === 'unhealthy' ? 503 : 200, { ...report, status, cluster: { workers: view.workers } });
     },
   },
   '/api/health/live': {
@@ -73,16 +75,17 @@ const ROUTES: Readonly<Record<string, Route>> = {
     handler: async (_req, res, deps) => {
       const timestamp = () => new Date().toISOString();
       if (deps.shutdown.shuttingDown) return json(res, 503, { status: 'not_ready', reason: 'shutting down', timestamp: timestamp() });
-      const { ready, failing } = readiness(false, await deps.checks.results());
-      if (ready) return json(res, 200, { status: 'ready', timestamp: timestamp() });
-      json(res, 503, { status: 'not_ready', reason: `critical check failing: ${failing.join(', ')}`, failing, timestamp: timestamp() });
+      const view = await deps.views.health();
+      const workers = view.workers && { ready: view.workers.filter((w) => w.ready).length, running: view.workers.length };
+      if (view.ready) return json(res, 200, { status: 'ready', timestamp: timestamp(), ...(workers && { workers }) });
+      json(res, 503, { status: 'not_ready', reason: view.reason, failing: view.failing, timestamp: timestamp(), ...(workers && { workers }) });
     },
   },
   '/metrics': {
     protected: true,
     handler: async (_req, res, deps) => {
-      if (!deps.registry) return json(res, 404, { error: 'not found', message: 'the Prometheus exporter is off (OTEL_METRICS_EXPORTER)' });
-      const body = serialize(await deps.registry.collect());
+      if (!deps.registry || !deps.views.metrics) return json(res, 404, { error: 'not found', message: 'the Prometheus exporter is off (OTEL_METRICS_EXPORTER)' });
+      const body = serialize((await deps.views.metrics()).families);
       res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Cache-Control': 'no-store' }).end(body);
     },
   },
@@ -109,9 +112,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
   '/api/metrics/summary': {
     protected: true,
     handler: async (_req, res, deps) => {
-      if (!deps.catalog) return json(res, 404, { error: 'not found', message: 'metrics are off (OTEL_METRICS_EXPORTER=none)' });
-      await deps.sample();
-      json(res, 200, metricsSummary(deps.catalog));
+      if (!deps.catalog || !deps.views.metrics) return json(res, 404, { error: 'not found', message: 'metrics are off (OTEL_METRICS_EXPORTER=none)' });
+      json(res, 200, metricsSummary((await deps.views.metrics()).catalog));
     },
   },
 };

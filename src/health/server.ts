@@ -19,14 +19,25 @@ export function serveHealth(req: IncomingMessage, res: ServerResponse, deps: Hea
  * never holding the process open, never held by slow or idle clients (see
  * guardConnections). A port that is taken is one error line; the app runs on.
  */
-export function startHealthServer(host: string, port: number, deps: HealthDeps, logger: Logger): Server {
+export interface ListenOptions {
+  /**
+   * A cluster worker's own port, not shared through its primary: a primary that shares
+   * it (PM2's) would spread scrapes over the workers, each answering for itself.
+   */
+  readonly exclusive?: boolean;
+  /** Appended to the line of a port that is taken (EADDRINUSE). */
+  readonly takenHint?: string;
+}
+
+export function startHealthServer(host: string, port: number, deps: HealthDeps, logger: Logger, options: ListenOptions = {}): Server {
   const server = createServer(healthServerOptions(), (req, res) => serveHealth(req, res, deps, logger));
   guardConnections(server);
   markOwnServer(server);
   server.on('error', (err) => {
-    logger.error(`Health server cannot listen on ${host}:${port}: ${describeError(err)}; health and metrics endpoints are off, the app runs on`);
+    const hint = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? (options.takenHint ?? '') : '';
+    logger.error(`Health server cannot listen on ${host}:${port}: ${describeError(err)}; health and metrics endpoints are off, the app runs on${hint}`);
   });
-  server.listen(port, host, () => {
+  server.listen({ port, host, exclusive: options.exclusive ?? false }, () => {
     const address = server.address() as AddressInfo;
     logger.info('Health server listening', { host, port: address.port });
   });

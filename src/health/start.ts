@@ -1,4 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pm2Instance } from '../cluster/pm2';
+import { ClusterPrimary } from '../cluster/primary';
+import { announcePrimary, clusterRole, type ClusterRole } from '../cluster/role';
+import { answerPrimary } from '../cluster/worker';
 import type { ResolvedConfig } from '../config/resolve';
 import type { Logger } from '../logging/logger';
 import type { CatalogMetrics } from '../metrics/catalog-metrics';
@@ -13,8 +17,9 @@ import type { CheckFn } from './checks/types';
 import { ShutdownState } from './lifecycle';
 import type { NotConfigured } from './report';
 import type { HealthDeps } from './routes';
-import { serveHealth, startHealthServer } from './server';
+import { serveHealth, startHealthServer, type ListenOptions } from './server';
 import { CpuSampler } from './system';
+import { healthViews } from './views';
 
 export interface HealthOptions {
   readonly config: ResolvedConfig;
@@ -22,6 +27,8 @@ export interface HealthOptions {
   readonly logger: Logger;
   readonly registry: Registry | undefined;
   readonly catalog: CatalogMetrics | undefined;
+  /** Detected when absent. */
+  readonly role?: ClusterRole;
 }
 
 export interface Health {
@@ -57,19 +64,73 @@ function builtInChecks(config: ResolvedConfig, app: AppInfo, checks: HealthCheck
   return notConfigured;
 }
 
-/** The health server, its checks, and (INNATURAL_APP_ROUTES) the same paths on the app's servers. */
-export function startHealth({ config, app, logger, registry, catalog }: HealthOptions): Health {
+/** A worker whose primary runs without the preload: what its health server covers, and what to do for more. */
+function loneWorkerLine(id: string, port: number): string {
+  // PM2's cluster mode: the daemon is the primary, and it runs every app it manages: it must not be ours.
+  const pm2 = pm2Instance();
+  const instance = pm2 && (pm2.env.NODE_APP_INSTANCE ?? '?');
+  if (instance !== undefined) {
+    return (
+      `PM2 cluster mode, instance ${instance}: its health server answers for this instance alone, on port ${port}. ` +
+      `Give each instance its own port (increment_var: 'INNATURAL_HEALTH_PORT' in the ecosystem file) and scrape each; with one port, only the first instance serves it`
+    );
+  }
+  return (
+    `Cluster worker ${id}: its primary does not run @innatural/otel, so this worker's health server, if it gets port ${port}, answers for this worker alone; ` +
+    `load the preload in the primary too for one health server for the whole group`
+  );
+}
+
+/**
+ * A worker whose primary runs the preload binds nothing: the primary's health server asks it
+ * for its metrics and its own checks (those its code registers; the built-in ones run once,
+ * in the primary). INNATURAL_APP_ROUTES is not honoured here: on the app's port, shared by
+ * every worker, each answer would describe one worker picked by the balancer.
+ */
+function startWorkerHealth({ config, logger, registry }: HealthOptions, id: string): Health {
   const checks = new HealthChecks(config.health.cacheMs, config.health.checkTimeoutMs, Date.now, sinkRedactor(config.redaction, 'health'));
-  const history = catalog ? new MetricsHistory(catalog, config.health.historyIntervalMs) : undefined;
+  const shutdown = new ShutdownState();
+  setHealthChecks(checks);
+  const stopAnswering = answerPrimary({ registry, checks, shutdown, logger });
+  logger.debug(`Cluster worker ${id}: the primary (pid ${process.ppid}) serves health and metrics for the group; this worker binds no port`);
+  if (config.health.appRoutes) {
+    logger.info(`INNATURAL_APP_ROUTES does not apply in cluster worker ${id}: the primary's health server (port ${config.health.port}) answers for the whole group`);
+  }
+  return {
+    shutdown,
+    stop: async () => {
+      stopAnswering();
+      setHealthChecks(undefined);
+    },
+  };
+}
+
+/** The health server, its checks, and (INNATURAL_APP_ROUTES) the same paths on the app's servers. */
+export function startHealth(options: HealthOptions): Health {
+  const { config, app, logger, registry, catalog } = options;
+  const role = options.role ?? clusterRole();
+  if (role.kind === 'worker') return startWorkerHealth(options, role.id);
+  const checks = new HealthChecks(config.health.cacheMs, config.health.checkTimeoutMs, Date.now, sinkRedactor(config.redaction, 'health'));
+  let primary: ClusterPrimary | undefined;
+  let listen: ListenOptions = {};
+  if (role.kind === 'process') {
+    // Before the app's main module runs, so every worker it forks inherits it.
+    announcePrimary();
+    primary = new ClusterPrimary({ logger, prefix: config.metrics.prefix, cardinalityLimit: config.metrics.cardinalityLimit });
+  } else {
+    logger.info(loneWorkerLine(role.id, config.health.port));
+    listen = { exclusive: true, takenHint: ` (cluster worker ${role.id}: another worker of the group has it, see the line above)` };
+  }
+  const views = healthViews({ registry, catalog, checks, primary });
+  const history = catalog ? new MetricsHistory(catalog, config.health.historyIntervalMs, 180, views.group) : undefined;
   history?.start();
   const shutdown = new ShutdownState();
   const deps: HealthDeps = {
-    checks,
+    views,
     cpu: new CpuSampler(),
     shutdown,
     registry: config.metrics.exporters.includes('prometheus') ? registry : undefined,
     catalog,
-    sample: () => registry?.collect() ?? Promise.resolve(),
     token: config.health.metricsToken,
     startedAtMs: Date.now() - Math.round(process.uptime() * 1000),
     version: app.version ?? 'unknown',
@@ -80,10 +141,14 @@ export function startHealth({ config, app, logger, registry, catalog }: HealthOp
   setHealthChecks(checks);
   // After the app's main module has run (its own require of pg comes first and is patched),
   // before probes and traffic: the driver's load blocks the event loop for tens of ms.
-  setTimeout(() => checks.prepare(), 0).unref();
-  if (registry && catalog) reportHealthMetrics(registry, catalog, checks, shutdown);
+  // By then an app that forks at start has its workers, and loaded node:cluster to do it.
+  setTimeout(() => {
+    checks.prepare();
+    primary?.attach();
+  }, 0).unref();
+  if (registry && catalog) reportHealthMetrics(registry, catalog, views.health, shutdown);
   const serve = (req: IncomingMessage, res: ServerResponse) => serveHealth(req, res, deps, logger);
-  const server = startHealthServer(config.health.host, config.health.port, deps, logger);
+  const server = startHealthServer(config.health.host, config.health.port, deps, logger, listen);
   // Required only when on: it patches https too, and loading https costs start-up for nothing otherwise.
   const removeAppRoutes = config.health.appRoutes
     ? (require('./app-routes') as typeof import('./app-routes')).installAppRoutes(serve)

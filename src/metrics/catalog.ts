@@ -84,12 +84,14 @@ export const CATALOG = {
     help: 'Whether the service is ready (1) or not (0), as /api/health/ready answers',
     labels: [],
     sampled: true,
+    cluster: 'primary',
   },
   healthCheckUp: {
     suffix: 'health_check_up',
     type: 'gauge',
     help: 'Whether each dependency health check passes (1) or not (0)',
     labels: ['check'],
+    cluster: 'primary',
   },
 } as const satisfies Record<string, CatalogRow>;
 
@@ -97,5 +99,13 @@ export type CatalogKey = keyof typeof CATALOG;
 
 export function catalogSpec(key: CatalogKey, prefix: string): MetricSpec {
   const row: CatalogRow = CATALOG[key];
-  return { name: `${prefix}_${row.suffix}`, help: row.help, type: row.type, labels: row.labels, buckets: row.buckets, unit: row.unit };
+  return {
+    name: `${prefix}_${row.suffix}`,
+    help: row.help,
+    type: row.type,
+    labels: row.labels,
+    buckets: row.buckets,
+    unit: row.unit,
+    cluster: row.cluster,
+  };
 }

@@ -50,6 +50,12 @@ export function renderMetricsDoc(): string {
     '`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, `nodejs_gc_duration_seconds`, ...): the same set',
     'as `collectDefaultMetrics()`, checked against prom-client by a test.',
     '',
+    'In a `node:cluster` group the primary’s `/metrics` answers for every worker (README, “Cluster and PM2”):',
+    'counters and histograms are summed; `active_sessions` and `db_connections` are summed; `ready` and',
+    '`health_check_up` are the group’s, as its probes answer; every runtime gauge gets a `worker` label (the',
+    'cluster worker id, or `primary`). Only there: `innatural_chatbot_cluster_workers{state="running"|"reporting"}`',
+    'and `innatural_chatbot_cluster_worker_exits_total`.',
+    '',
   ].join('\n');
 }
 

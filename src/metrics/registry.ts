@@ -6,6 +6,15 @@
  */
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
+/**
+ * How a cluster's primary combines a gauge across its processes; counters and histograms
+ * are always summed. `sum` (prom-client's default) where the total means something (sessions,
+ * pool connections); `worker`, one series per process under a `worker` label, where it does
+ * not (memory, event-loop lag: a sum or a mean would hide the one worker in trouble);
+ * `primary`, the primary's own value, which it computes for the whole group (readiness).
+ */
+export type GaugeAggregation = 'sum' | 'worker' | 'primary';
+
 export interface MetricSpec {
   readonly name: string;
   readonly help: string;
@@ -15,6 +24,8 @@ export interface MetricSpec {
   readonly buckets?: readonly number[];
   /** UCUM unit for OTLP ('s', 'By', '1'); Prometheus names carry theirs already. */
   readonly unit?: string;
+  /** Gauges only; `sum` when absent. */
+  readonly cluster?: GaugeAggregation;
 }
 
 export interface Series {
@@ -58,6 +69,14 @@ export class Family {
     s.counts![i]!++;
     s.sum += value;
     s.count++;
+  }
+
+  /** Adds another process's histogram series (same buckets) into this one. */
+  addHistogram(labels: readonly string[], counts: readonly number[], sum: number, count: number): void {
+    const s = this.series(labels);
+    for (let i = 0; i < s.counts!.length; i++) s.counts![i]! += counts[i] ?? 0;
+    s.sum += sum;
+    s.count += count;
   }
 
   /** For gauges recomputed at each collection: drop series that no longer exist. */

@@ -43,8 +43,9 @@ interface PrivateProcess {
   getActiveResourcesInfo?: () => string[];
 }
 
+/** Per process in a cluster: summed memory or averaged lag would hide the one worker in trouble. */
 function gauge(name: string, help: string, unit: string, labels: readonly string[] = []): MetricSpec {
-  return { name, help, type: 'gauge', labels, unit };
+  return { name, help, type: 'gauge', labels, unit, cluster: 'worker' };
 }
 
 function counter(name: string, help: string, unit: string): MetricSpec {

@@ -60,6 +60,11 @@ export class HealthChecks {
     return this.checks.size;
   }
 
+  /** The last completed results, however old; undefined before the first run ends. */
+  latest(): ReadonlyMap<string, CheckOutcome> | undefined {
+    return this.cached?.outcomes;
+  }
+
   results(): Promise<ReadonlyMap<string, CheckOutcome>> {
     if (this.cached && this.now() - this.cached.at < this.cacheMs) return Promise.resolve(this.cached.outcomes);
     this.inflight ??= this.runAll().finally(() => {
