@@ -64,10 +64,11 @@ describe('collector/ as shipped', () => {
       'password', 'db.password', 'user_pwd', 'passwd', 'client_secret', 'access_token', 'refresh_token', 'x-auth-token', 'api_key',
       'x-api-key', 'apikey', 'private_key', 'session_id', 'enduser.session_token', 'aws.credentials', 'authorization',
       'http.request.header.authorization', 'auth', 'signature', 'credit_card', 'card_number', 'cc_num', 'cookie',
-      'http.request.header.cookie', 'http.response.header.set-cookie', 'proxy-authorization',
+      'http.request.header.cookie', 'http.response.header.set-cookie', 'proxy-authorization', 'auth.method', 'x-access-key',
+      'http.request.header.x-access-key', 'passphrase', 'cvv', 'user.pin', 'otp', 'jwt', 'oauth_verifier', 'authentication', 'phpsessid',
       // not secret
       'gen_ai.usage.input_tokens', 'gen_ai.request.max_tokens', 'http.route', 'http.request.method', 'url.full', 'author',
-      'auth.method', 'db.system', 'service.name', 'tokenizer', 'message',
+      'db.system', 'service.name', 'message', 'messaging.kafka.message.key', 'pinned_at', ':authority', 'monkey',
     ];
     const disagree = keys.filter((k) => patterns.some((re) => re.test(k)) !== sdk.isSecretAttribute(k));
     assert.deepEqual(disagree, []);

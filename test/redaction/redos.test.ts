@@ -25,10 +25,18 @@ const METHODS: Record<string, (s: string) => unknown> = {
   headers: (s) => r.headers({ 'x-custom': s }),
 };
 
+/**
+ * The fastest of three runs: a superlinear input is slow every time, while a GC pause or a
+ * loaded CI machine slows one run. A run under a fifth of the budget ends the measure.
+ */
 function timed(f: () => unknown): number {
-  const start = performance.now();
-  f();
-  return performance.now() - start;
+  let best = Infinity;
+  for (let i = 0; i < 3 && best > BUDGET_MS / 5; i++) {
+    const start = performance.now();
+    f();
+    best = Math.min(best, performance.now() - start);
+  }
+  return best;
 }
 
 describe('redaction in bounded time', () => {
