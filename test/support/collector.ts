@@ -236,10 +236,16 @@ export interface ExportedSpan {
   traceId: string;
   spanId: string;
   name: string;
+  /** OTLP numbering: 1 internal, 2 server, 3 client. */
+  kind: number;
   service: string;
   status: number;
   durationMs: number;
+  /** String and integer attributes. */
+  attributes: Record<string, string>;
 }
+
+type JsonValue = { stringValue?: string; intValue?: string | number };
 
 /** Spans a file exporter wrote (OTLP/JSON lines), in order; an absent file is no spans yet. */
 export function readSpanFile(file: string): ExportedSpan[] {
@@ -249,8 +255,19 @@ export function readSpanFile(file: string): ExportedSpan[] {
     if (line.trim() === '') continue;
     const batch = JSON.parse(line) as {
       resourceSpans: Array<{
-        resource?: { attributes?: Array<{ key: string; value: { stringValue?: string } }> };
-        scopeSpans: Array<{ spans: Array<{ traceId: string; spanId: string; name: string; status?: { code?: number }; startTimeUnixNano: string; endTimeUnixNano: string }> }>;
+        resource?: { attributes?: Array<{ key: string; value: JsonValue }> };
+        scopeSpans: Array<{
+          spans: Array<{
+            traceId: string;
+            spanId: string;
+            name: string;
+            kind?: number;
+            status?: { code?: number };
+            startTimeUnixNano: string;
+            endTimeUnixNano: string;
+            attributes?: Array<{ key: string; value: JsonValue }>;
+          }>;
+        }>;
       }>;
     };
     for (const rs of batch.resourceSpans) {
@@ -261,9 +278,16 @@ export function readSpanFile(file: string): ExportedSpan[] {
             traceId: sp.traceId,
             spanId: sp.spanId,
             name: sp.name,
+            kind: sp.kind ?? 0,
             service,
             status: sp.status?.code ?? 0,
             durationMs: Number((BigInt(sp.endTimeUnixNano) - BigInt(sp.startTimeUnixNano)) / 1_000_000n),
+            attributes: Object.fromEntries(
+              (sp.attributes ?? []).flatMap((a) => {
+                const v = a.value.stringValue ?? a.value.intValue;
+                return v === undefined ? [] : [[a.key, String(v)]];
+              }),
+            ),
           });
         }
       }
