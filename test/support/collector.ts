@@ -432,3 +432,32 @@ export class TraceGenerator {
     if (res.status !== 200) throw new Error(`agent answered ${res.status}: ${body}`);
   }
 }
+
+/**
+ * A name service of the test's own for one collector, as a Kubernetes headless Service is for
+ * the agent's DNS resolver: the collector runs in its own mount namespace (`unshare -rm`, no
+ * privilege needed) where `hosts` is /etc/hosts and /etc/resolv.conf names 127.0.0.1, where
+ * nothing answers. Every lookup is answered from the file or fails on loopback; none leaves
+ * the machine. `set()` rewrites the file in place, as the endpoints controller updates the
+ * Service (Go re-reads /etc/hosts at most every 5 s).
+ */
+export interface NameService {
+  /** startCollector's `wrapper` option. */
+  readonly wrapper: readonly string[];
+  set(records: ReadonlyArray<readonly [ip: string, name: string]>): void;
+}
+
+export function nameService(records: ReadonlyArray<readonly [ip: string, name: string]>): NameService {
+  const probe = spawnSync('unshare', ['-rm', 'true'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(`this test gives the collector its own /etc/hosts with unshare -rm (user and mount namespaces), which failed here: ${probe.error?.message ?? probe.stderr}`);
+  }
+  const dir = tempDir('names');
+  const hosts = join(dir, 'hosts');
+  const set = (rs: ReadonlyArray<readonly [string, string]>) =>
+    writeFileSync(hosts, ['127.0.0.1 localhost', ...rs.map(([ip, name]) => `${ip} ${name}`), ''].join('\n'));
+  set(records);
+  writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  const script = 'mount --bind "$0/hosts" /etc/hosts && mount --bind "$0/resolv.conf" /etc/resolv.conf && exec "$@"';
+  return { wrapper: ['unshare', '-rm', 'sh', '-c', script, dir], set };
+}
