@@ -111,8 +111,15 @@ describe('a gateway replica killed mid-run: the agent reroutes (DNS resolver)', 
         await sleep(Math.max(0, started + (tick + 1) * 100 - Date.now()));
       }
       await generator.flush();
-      // Everything delivered is written within decision_wait plus a batch or two; retries take
-      // longer: wait until nothing more arrives.
+      // Retries wait up to 10 s between attempts: first until the agent holds nothing more, then
+      // until the replicas have decided and written everything they got.
+      const lb = { exporter: 'load_balancing/dns' };
+      await eventually(
+        async () => (await telemetryValue(agent, 'otelcol_exporter_queue_size', lb)) + (await telemetryValue(agent, 'otelcol_exporter_in_flight_requests', lb)) === 0,
+        70000,
+        'the agent’s queue drained',
+        () => agent.output().slice(-1500),
+      );
       let last = -1;
       for (;;) {
         await sleep(2000);
