@@ -155,11 +155,21 @@ describe('gateway → Prometheus remote write (collector/gateway.yaml), alerts e
     );
     assert.equal(rules.length, 8);
     assert.deepEqual(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`), []);
-    const empty: string[] = [];
-    for (const { alert, expr } of alertExprs()) {
-      await prom.query(expr); // throws on an invalid expression
-      if ((await prom.query(withoutThreshold(expr))).length === 0) empty.push(alert);
-    }
+    // Rates need two samples of each series: they arrive within a few seconds of each other.
+    let empty: string[] = [];
+    await eventually(
+      async () => {
+        empty = [];
+        for (const { alert, expr } of alertExprs()) {
+          await prom.query(expr); // throws on an invalid expression
+          if ((await prom.query(withoutThreshold(expr))).length === 0) empty.push(alert);
+        }
+        return empty.length === 1;
+      },
+      15000,
+      'the series every alert watches',
+      () => empty.join(', '),
+    );
     assert.deepEqual(empty, ['ServiceDown']);
   });
 
