@@ -49,7 +49,7 @@ const GATEWAY = {
   replicas: 3,
   // One gateway core took about 50,000 spans/s (collector/measure-gateway.js).
   cpu: '1',
-  // tail_sampling holds at most num_traces (100,000) traces; about 10 KB each for four-span
+  // tail_sampling holds at most num_traces (100,000) traces; up to 10 KB each for four-span
   // traces measured, so ~1 GB at the bound, under GOMEMLIMIT and memory_limiter's 80% of the limit.
   memoryRequest: '1Gi',
   memoryLimit: '2Gi',

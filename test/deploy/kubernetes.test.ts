@@ -240,7 +240,7 @@ describe('deploy/kubernetes', () => {
       const limit = mib(c.resources!.limits!.memory!);
       const goMemLimit = mib(envOf(c).get('GOMEMLIMIT')!.value!);
       assert.ok(goMemLimit < limit && goMemLimit >= limit * 0.75, `GOMEMLIMIT ${goMemLimit} MiB under the ${limit} MiB limit`);
-      // num_traces is the bound on what waits; about 10 KB each measured (collector/README.md).
+      // num_traces is the bound on what waits; up to 10 KB each measured (collector/README.md).
       const numTraces = Number(/num_traces: (\d+)/.exec(readFileSync(join(REPO, 'collector', 'gateway.yaml'), 'utf8'))![1]);
       assert.ok((numTraces * 10) / 1024 < limit * 0.8, `${numTraces} traces fit under memory_limiter`);
     });
