@@ -13,6 +13,7 @@ import { CATALOG, LATENCY_BUCKETS, catalogSpec, type CatalogKey } from '../../sr
 import { startApp, type RunningApp } from '../support/app';
 import { COLLECTOR_DIR, fileExporterOverlay, startCollector, tempDir, type Collector } from '../support/collector';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
+import { startOtlpGrpcSink, type OtlpGrpcSink } from '../support/otlp-grpc-sink';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { parseExposition, type Exposition } from '../support/prom-text';
 import { eventually } from '../support/wait';
@@ -104,6 +105,8 @@ function rawSpans(count: number, withSecrets: boolean) {
 describe('agent collector (collector/otelcol.yaml)', () => {
   let ai: OpenAiServer;
   let backend: OtlpSink;
+  /** Where load_balancing sends the traces: one gateway replica, here a gRPC sink. */
+  let gatewaySink: OtlpGrpcSink;
   let collector: Collector;
   let app: RunningApp;
   let scraped: RunningApp;
@@ -116,11 +119,13 @@ describe('agent collector (collector/otelcol.yaml)', () => {
   before(async () => {
     dir = tempDir('agent');
     spansFile = join(dir, 'spans.jsonl');
-    const overlay = fileExporterOverlay(dir, 'file/spans', spansFile, ['otlp_http/backend']);
+    const overlay = fileExporterOverlay(dir, 'file/spans', spansFile, ['load_balancing/static']);
     ai = await startOpenAiServer();
     backend = await startOtlpSink();
+    gatewaySink = await startOtlpGrpcSink();
     collector = await startCollector(join(COLLECTOR_DIR, 'otelcol.yaml'), [overlay], {
       OTELCOL_BACKEND_OTLP_ENDPOINT: backend.url,
+      OTELCOL_GATEWAY_ENDPOINTS: new URL(gatewaySink.url).host,
       OTELCOL_SPAN_METRICS_FLUSH_INTERVAL: '500ms',
     });
     app = await startApp({
@@ -193,6 +198,7 @@ describe('agent collector (collector/otelcol.yaml)', () => {
     scraped?.kill();
     await collector?.stop();
     await backend?.close();
+    await gatewaySink?.close();
     await ai?.close();
   });
 
@@ -258,9 +264,9 @@ describe('agent collector (collector/otelcol.yaml)', () => {
     );
     const leaked = canaries.filter((s) => content.includes(s));
     assert.deepEqual(leaked, [], 'no canary in the file exporter output');
-    const forwarded = JSON.stringify(backend.spans, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
-    assert.deepEqual(canaries.filter((s) => forwarded.includes(s)), [], 'no canary forwarded to the backend');
-    assert.ok(backend.spans.some((s) => s.name === 'GET /legacy/:id'), 'spans forwarded to the backend');
+    const forwarded = JSON.stringify(gatewaySink.spans, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    assert.deepEqual(canaries.filter((s) => forwarded.includes(s)), [], 'no canary forwarded to the gateway');
+    assert.ok(gatewaySink.spans.some((s) => s.name === 'GET /legacy/:id'), 'spans forwarded to the gateway');
     // Not secret, and must survive: a count of tokens is not a token; the route and method stay.
     assert.match(content, /"gen_ai\.usage\.input_tokens","value":\{"intValue":"42"\}/);
     assert.match(content, /"http\.route","value":\{"stringValue":"\/legacy\/:id"\}/);

@@ -53,6 +53,34 @@ describe('collector/ as shipped', () => {
     assert.match(r.output, /spanmetrics_typo/);
   });
 
+  it('the agent routes traces with either resolver the environment picks, and names a wrong pick', () => {
+    for (const resolver of ['dns', 'static']) {
+      const r = validateConfig(join(COLLECTOR_DIR, 'otelcol.yaml'), { OTELCOL_GATEWAY_RESOLVER: resolver });
+      assert.equal(r.status, 0, `${resolver}: ${r.output}`);
+    }
+    const wrong = validateConfig(join(COLLECTOR_DIR, 'otelcol.yaml'), { OTELCOL_GATEWAY_RESOLVER: 'consul' });
+    assert.notEqual(wrong.status, 0);
+    assert.match(wrong.output, /load_balancing\/consul/);
+    const agent = read('otelcol.yaml');
+    assert.equal([...agent.matchAll(/^ {4}routing_key: traceID$/gm)].length, 1, 'one routing key, shared by both resolvers (merge key)');
+    assert.match(agent, /^ {2}load_balancing\/static:\n {4}<<: \*load-balancing$/m);
+  });
+
+  it('the distribution pins every component to one release, with the replace the module proxy needs and why', () => {
+    const manifest = read('builder-config.yaml');
+    const mods = [...manifest.matchAll(/- gomod: (\S+) (v\S+)/g)];
+    assert.ok(mods.length >= 15);
+    assert.deepEqual([...new Set(mods.map((m) => m[2]))], ['v0.161.0']);
+    for (const m of ['exporter/loadbalancingexporter', 'exporter/prometheusremotewriteexporter']) {
+      assert.ok(mods.some((x) => x[1]!.endsWith(m)), m);
+    }
+    const replaces = /\n((?:#.*\n)+)replaces:\n((?: {2}- .*\n)+)/.exec(manifest);
+    assert.ok(replaces, 'a replaces block with a comment above it');
+    assert.match(replaces[1]!, /servicediscovery v1\.48\.0[\s\S]*refuses/);
+    assert.equal(replaces[2]!.trim(), '- github.com/aws/aws-sdk-go-v2/service/servicediscovery => github.com/aws/aws-sdk-go-v2/service/servicediscovery v1.40.2');
+    for (const text of [manifest, read('README.md')]) assert.doesNotMatch(text, /not served/);
+  });
+
   it('agent and gateway redact with the same rules', () => {
     assert.equal(redactionBlock(read('gateway.yaml')), redactionBlock(read('otelcol.yaml')));
   });

@@ -79,7 +79,10 @@ describe('agent → gateway tail sampling (collector/gateway.yaml)', () => {
       OTELCOL_SAMPLING_PERCENTAGE: String(SHARE),
       OTELCOL_TAIL_DECISION_WAIT: '1s',
     });
-    agent = await startCollector(join(COLLECTOR_DIR, 'otelcol.yaml'), [], { OTELCOL_BACKEND_OTLP_ENDPOINT: gateway.otlpHttp });
+    agent = await startCollector(join(COLLECTOR_DIR, 'otelcol.yaml'), [], {
+      OTELCOL_BACKEND_OTLP_ENDPOINT: gateway.otlpHttp,
+      OTELCOL_GATEWAY_ENDPOINTS: gateway.otlpGrpc,
+    });
 
     const root = span(errorTrace, '/api/chat', 40, { code: 2, message: 'upstream failed' });
     const spans: RawSpan[] = [

@@ -29,6 +29,7 @@ interface Container {
   args?: string[];
   env?: EnvVar[];
   ports?: Array<{ name: string; containerPort: number; hostPort?: number }>;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: { httpGet: { path: string; port: string } };
   readinessProbe?: { httpGet: { path: string; port: string } };
   lifecycle?: { preStop?: { sleep?: { seconds: number } } };
@@ -36,10 +37,19 @@ interface Container {
 }
 interface PodSpec {
   terminationGracePeriodSeconds?: number;
+  topologySpreadConstraints?: Array<{ topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }>;
   containers: Container[];
   volumes?: Array<{ name: string; configMap?: { name: string } }>;
 }
-type Workload = Doc & { spec: { template: { spec: PodSpec } } };
+type Workload = Doc & { spec: { replicas?: number; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+type ServiceDoc = Doc & { spec: { clusterIP?: string; selector: Record<string, string>; ports: Array<{ name: string; port: number; targetPort: string }> } };
+
+/** The default of a `${env:NAME:-<n>s}` reference in a shipped collector file, in seconds. */
+function collectorDefaultSeconds(file: string, name: string): number {
+  const m = new RegExp(`\\$\\{env:${name}:-(\\d+)s\\}`).exec(readFileSync(join(REPO, 'collector', file), 'utf8'));
+  assert.ok(m, `${file}: ${name}`);
+  return Number(m[1]);
+}
 
 function manifests(): Map<string, Doc[]> {
   const out = new Map<string, Doc[]>();
@@ -68,6 +78,7 @@ describe('deploy/kubernetes', () => {
     // ESM-only packages, loaded the way a CommonJS test can.
     const core = await import('kubernetes-models/v1');
     const apps = await import('kubernetes-models/apps/v1');
+    const policy = await import('kubernetes-models/policy/v1');
     const monitoring = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
     validators = {
       'v1/Service': core.Service,
@@ -75,6 +86,7 @@ describe('deploy/kubernetes', () => {
       'v1/Secret': core.Secret,
       'apps/v1/Deployment': apps.Deployment,
       'apps/v1/DaemonSet': apps.DaemonSet,
+      'policy/v1/PodDisruptionBudget': policy.PodDisruptionBudget,
       // Their constructors type their input more narrowly than Validator; the data is untyped YAML anyway.
       'monitoring.coreos.com/v1/ServiceMonitor': monitoring.ServiceMonitor as unknown as Validator,
       'monitoring.coreos.com/v1/PrometheusRule': monitoring.PrometheusRule as unknown as Validator,
@@ -180,6 +192,57 @@ describe('deploy/kubernetes', () => {
       const gatewayUrl = new URL(envOf(agent).get('OTELCOL_BACKEND_OTLP_ENDPOINT')!.value!);
       const gateway = find<Doc & { spec: { ports: Array<{ port: number }> } }>('Service', gatewayUrl.hostname);
       assert.ok(gateway.spec.ports.some((p) => p.port === Number(gatewayUrl.port)));
+    });
+  });
+
+  describe('the gateway tier: replicas behind a headless Service, routed to by trace id', () => {
+    const gateway = () => find<Workload>('Deployment', 'otel-gateway');
+    const agent = () => find<Workload>('DaemonSet', 'otel-agent').spec.template.spec.containers[0]!;
+    const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+    it('runs several replicas, spread over nodes, and a disruption takes one at a time', () => {
+      const d = gateway();
+      assert.ok((d.spec.replicas ?? 1) >= 3, `${d.spec.replicas} replicas`);
+      const pods = d.spec.template.metadata.labels;
+      assert.ok(d.spec.template.spec.topologySpreadConstraints!.some((c) => c.topologyKey === 'kubernetes.io/hostname' && selects(c.labelSelector.matchLabels, pods)));
+      const pdb = find<Doc & { spec: { maxUnavailable?: number; selector: { matchLabels: Record<string, string> } } }>('PodDisruptionBudget', 'otel-gateway');
+      assert.ok(selects(pdb.spec.selector.matchLabels, pods));
+      assert.equal(pdb.spec.maxUnavailable, 1);
+    });
+
+    it('the agents resolve the replicas through the headless Service, on its gRPC port', () => {
+      const env = envOf(agent());
+      assert.equal(env.get('OTELCOL_GATEWAY_RESOLVER')!.value, 'dns');
+      const headless = find<ServiceDoc>('Service', env.get('OTELCOL_GATEWAY_DNS_HOSTNAME')!.value!);
+      assert.equal(headless.spec.clusterIP, 'None', 'headless: one DNS record per pod');
+      assert.ok(selects(headless.spec.selector, gateway().spec.template.metadata.labels));
+      const port = headless.spec.ports.find((p) => p.port === Number(env.get('OTELCOL_GATEWAY_PORT')!.value))!;
+      const container = gateway().spec.template.spec.containers[0]!;
+      assert.equal(container.ports!.find((p) => p.name === port.targetPort)!.containerPort, 4317, 'the OTLP gRPC receiver');
+      // Metrics and logs: the normal Service, whose virtual IP spreads them over the replicas.
+      const backend = new URL(env.get('OTELCOL_BACKEND_OTLP_ENDPOINT')!.value!);
+      assert.notEqual(find<ServiceDoc>('Service', backend.hostname).spec.clusterIP, 'None');
+    });
+
+    it('a terminating replica stays until agents stop sending it and its traces are decided', () => {
+      const spec = gateway().spec.template.spec;
+      const preStop = spec.containers[0]!.lifecycle!.preStop!.sleep!.seconds;
+      const decisionWait = collectorDefaultSeconds('gateway.yaml', 'OTELCOL_TAIL_DECISION_WAIT');
+      const dnsInterval = collectorDefaultSeconds('otelcol.yaml', 'OTELCOL_GATEWAY_DNS_INTERVAL');
+      assert.ok(preStop >= dnsInterval + 5 + decisionWait, `preStop ${preStop} s >= resolver ${dnsInterval} s + DNS TTL 5 s + decision_wait ${decisionWait} s`);
+      assert.ok(spec.terminationGracePeriodSeconds! >= preStop + 10, 'time to drain after SIGTERM');
+    });
+
+    it('is sized from the measurement: one core requested, memory for the traces tail sampling may hold', () => {
+      const c = gateway().spec.template.spec.containers[0]!;
+      assert.equal(c.resources!.requests!.cpu, '1');
+      const mib = (q: string) => Number(/^(\d+)(Mi|Gi)(B)?$/.exec(q)![1]) * (q.includes('Gi') ? 1024 : 1);
+      const limit = mib(c.resources!.limits!.memory!);
+      const goMemLimit = mib(envOf(c).get('GOMEMLIMIT')!.value!);
+      assert.ok(goMemLimit < limit && goMemLimit >= limit * 0.75, `GOMEMLIMIT ${goMemLimit} MiB under the ${limit} MiB limit`);
+      // num_traces is the bound on what waits; up to 10 KB each measured (collector/README.md).
+      const numTraces = Number(/num_traces: (\d+)/.exec(readFileSync(join(REPO, 'collector', 'gateway.yaml'), 'utf8'))![1]);
+      assert.ok((numTraces * 10) / 1024 < limit * 0.8, `${numTraces} traces fit under memory_limiter`);
     });
   });
 
