@@ -96,8 +96,13 @@ describe('reliability: health under faults', () => {
     const { app, health } = await startWith(db.url);
     try {
       const slowest: number[] = [];
+      // A wave that outlasts the cache period (1,000 sockets on a loaded 2-core CI machine can)
+      // legitimately starts a second period: each period may check once, and no more.
+      let periods = 0;
       for (let wave = 0; wave < WAVES; wave++) {
+        const started = performance.now();
         const answers = await Promise.all(Array.from({ length: 1000 }, () => timed(`${health}/api/health`)));
+        periods += Math.ceil((performance.now() - started) / CACHE_MS);
         assert.ok(answers.every((a) => a.status === 503));
         slowest.push(Math.max(...answers.map((a) => a.ms)));
         // The cache period counts from the check's answer: wait it out, so each wave is a new period.
@@ -105,8 +110,9 @@ describe('reliability: health under faults', () => {
       }
       const figures = `${WAVES} waves: slowest answer ${Math.round(Math.max(...slowest))} ms, ${db.connections()} connection(s) to the database`;
       console.log(`# ${figures}`);
-      assert.ok(Math.max(...slowest) < TIMEOUT_MS + 1000, figures);
-      assert.equal(db.connections(), WAVES, figures);
+      // Bounded by the check's timeout plus the time 1,000 sockets take to be served here, not by the database, which never answers.
+      assert.ok(Math.max(...slowest) < TIMEOUT_MS + 3000, figures);
+      assert.ok(db.connections() >= WAVES && db.connections() <= periods, `${figures}, ${periods} cache period(s)`);
     } finally {
       app.kill();
       db.close();
