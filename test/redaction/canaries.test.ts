@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { baseEnv, healthUrl, REPO, sinkEnv, startApp, type RunningApp } from '../support/app';
-import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
-import { startSentrySink, type SentrySink } from '../support/sentry-sink';
+import { baseEnv, REPO } from '../support/app';
+import { findLeaks, sinkBytes, startWithSinks, type WithSinks } from '../support/sinks';
 
 let n = 0;
 /** Random-looking, with letters and digits, as real secrets are; distinct from every other. */
@@ -85,35 +84,24 @@ const CARD = '4111 1111 1111 1111';
 const ENV_SECRETS = { aiKeyEnv: `sk-proj-${c()}${c()}`, resourceToken: c() };
 
 describe('canary secrets, round 2', () => {
-  let otlp: OtlpSink;
-  let sentry: SentrySink;
-  let app: RunningApp;
-  let health: string;
-  let env: Record<string, string>;
+  let s: WithSinks;
+  const env: Record<string, string> = {
+    OTEL_SERVICE_NAME: 'canary2',
+    OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+    OTEL_METRIC_EXPORT_INTERVAL: '200',
+    OTEL_TRACES_SAMPLER: 'always_on',
+    FIXTURE_CANARIES: JSON.stringify(APP),
+    INNATURAL_HEALTH_AI_KEY_ENV: ENV_SECRETS.aiKeyEnv,
+    OTEL_RESOURCE_ATTRIBUTES: `deploy.token=${ENV_SECRETS.resourceToken},broken`,
+  };
 
   before(async () => {
-    otlp = await startOtlpSink();
-    sentry = await startSentrySink();
-    env = sinkEnv(otlp, {
-      SENTRY_DSN: sentry.dsn,
-      OTEL_SERVICE_NAME: 'canary2',
-      OTEL_METRICS_EXPORTER: 'prometheus,otlp',
-      OTEL_METRIC_EXPORT_INTERVAL: '200',
-      OTEL_TRACES_SAMPLER: 'always_on',
-      FIXTURE_CANARIES: JSON.stringify(APP),
-      INNATURAL_HEALTH_AI_KEY_ENV: ENV_SECRETS.aiKeyEnv,
-      OTEL_RESOURCE_ATTRIBUTES: `deploy.token=${ENV_SECRETS.resourceToken},broken`,
-    });
-    app = await startApp({ fixture: 'canary-app.js', env });
-    health = await healthUrl(app);
+    s = await startWithSinks('canary-app.js', env);
   });
-  after(async () => {
-    app?.kill();
-    await otlp?.close();
-    await sentry?.close();
-  });
+  after(() => s?.close());
 
   it('none of them leaves the process, in any sink', async () => {
+    const { app, otlp, sentry, health } = s;
     const R = REQUEST;
     const query = new URLSearchParams({ token: R.queryToken, sig: R.querySig, code: R.queryCode, key: R.queryKey, api_key: R.queryApiKey, access_token: R.queryAccessToken, page: '1' });
     const json = await app.get(`/api/everything?${query}`, {
@@ -163,28 +151,16 @@ describe('canary secrets, round 2', () => {
     const healthJson = await (await fetch(`${health}/api/health`)).text();
     const summary = await (await fetch(`${health}/api/metrics/summary`)).text();
     const doctor = spawnSync(process.execPath, [join(REPO, 'bin', 'innatural-otel.js'), 'doctor', '--timeout', '1000'], {
-      env: { ...baseEnv(), ...env },
+      env: { ...baseEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, SENTRY_DSN: sentry.dsn, ...env },
       encoding: 'utf8',
       timeout: 30_000,
     });
     await new Promise((r) => setTimeout(r, 300));
 
-    const places: Record<string, string> = {
-      sentry: sentry.allBytes(),
-      otlp: otlp.requests.map((r) => r.bytes.toString('latin1') + r.bytes.toString('utf8')).join('\n'),
-      metrics,
-      health: healthJson,
-      summary,
-      stdout: app.stdout(),
-      stderr: app.stderr(),
-      doctor: `${doctor.stdout}\n${doctor.stderr}`,
-    };
+    const places: Record<string, string> = { ...sinkBytes(s), metrics, health: healthJson, summary, doctor: `${doctor.stdout}\n${doctor.stderr}` };
     const canaries = [...Object.values(REQUEST), ...Object.values(FORM), ...Object.values(APP), SOURCE_LINE, CARD, CARD.replace(/ /g, ''), ...Object.values(ENV_SECRETS)];
     assert.ok(canaries.length >= 60, String(canaries.length));
-    const leaks: string[] = [];
-    for (const canary of canaries) {
-      for (const [place, bytes] of Object.entries(places)) if (bytes.includes(canary)) leaks.push(`${canary} in ${place}`);
-    }
+    const leaks = findLeaks(canaries, places);
     const name = (canary: string) => Object.entries({ ...REQUEST, ...FORM, ...APP, ...ENV_SECRETS }).find(([, v]) => v === canary)?.[0] ?? canary;
     process.stdout.write(`# ${canaries.length} canaries, ${leaks.length} leaked\n`);
     assert.deepEqual(

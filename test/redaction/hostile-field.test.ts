@@ -4,30 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { healthUrl, sinkEnv, startApp, type RunningApp } from '../support/app';
-import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
-import { startSentrySink, type SentrySink } from '../support/sentry-sink';
 import { ADVERSARIAL } from '../support/adversarial';
+import { startWithSinks, type WithSinks } from '../support/sinks';
 
 describe('hostile fields and redaction', () => {
-  let otlp: OtlpSink;
-  let sentry: SentrySink;
-  let app: RunningApp;
-  let health: string;
+  let s: WithSinks;
 
   before(async () => {
-    otlp = await startOtlpSink();
-    sentry = await startSentrySink();
-    app = await startApp({ fixture: 'canary-app.js', env: sinkEnv(otlp, { SENTRY_DSN: sentry.dsn, OTEL_TRACES_SAMPLER: 'always_on' }) });
-    health = await healthUrl(app);
+    s = await startWithSinks('canary-app.js', { OTEL_TRACES_SAMPLER: 'always_on' });
   });
-  after(async () => {
-    app?.kill();
-    await otlp?.close();
-    await sentry?.close();
-  });
+  after(() => s?.close());
 
   it('100K-character hostile fields keep /api/health/live answering within 100 ms', async () => {
+    const { app, sentry, health } = s;
     const hostile = ['dotted key', 'repeated ://', 'json keys', 'keywords only', 'userinfo-like'].map((name) => ADVERSARIAL[name]!(100_000));
     // The first error loads Sentry's event pipeline and reads source files for context lines:
     // a one-time cost of any first error, not of redaction. Paid before measuring.

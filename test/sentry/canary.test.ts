@@ -5,9 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { healthUrl, sinkEnv, startApp, type RunningApp } from '../support/app';
-import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
-import { startSentrySink, type SentrySink } from '../support/sentry-sink';
+import { findLeaks, sinkBytes, startWithSinks, type WithSinks } from '../support/sinks';
 
 const c = (n: number) => `cnry${String(n).padStart(2, '0')}x${(n * 7919).toString(36)}q`;
 
@@ -43,34 +41,21 @@ const APP_CANARIES = {
 };
 
 describe('canary secrets', () => {
-  let otlp: OtlpSink;
-  let sentry: SentrySink;
-  let app: RunningApp;
-  let health: string;
+  let s: WithSinks;
 
   before(async () => {
-    otlp = await startOtlpSink();
-    sentry = await startSentrySink();
-    app = await startApp({
-      fixture: 'sentry-app.js',
-      env: sinkEnv(otlp, {
-        SENTRY_DSN: sentry.dsn,
-        OTEL_SERVICE_NAME: 'canary',
-        OTEL_METRICS_EXPORTER: 'prometheus,otlp',
-        OTEL_METRIC_EXPORT_INTERVAL: '200',
-        OTEL_TRACES_SAMPLER: 'always_on',
-        FIXTURE_CANARIES: JSON.stringify(APP_CANARIES),
-      }),
+    s = await startWithSinks('sentry-app.js', {
+      OTEL_SERVICE_NAME: 'canary',
+      OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      OTEL_TRACES_SAMPLER: 'always_on',
+      FIXTURE_CANARIES: JSON.stringify(APP_CANARIES),
     });
-    health = await healthUrl(app);
   });
-  after(async () => {
-    app?.kill();
-    await otlp?.close();
-    await sentry?.close();
-  });
+  after(() => s?.close());
 
   it('no canary appears in Sentry, OTLP, /metrics, /api/health, stdout or stderr', async () => {
+    const { app, otlp, sentry, health } = s;
     const R = REQUEST_CANARIES;
     const login = await app.get(`/api/login?page=1&token=${R.queryToken}&api_key=${R.queryApiKey}&access_token=${R.queryAccessToken}`, {
       method: 'POST',
@@ -111,20 +96,10 @@ describe('canary secrets', () => {
     const healthJson = await (await fetch(`${health}/api/health`)).text();
     await new Promise((r) => setTimeout(r, 300));
 
-    const places: Record<string, string> = {
-      sentry: sentry.allBytes(),
-      otlp: otlp.requests.map((r) => r.bytes.toString('latin1') + r.bytes.toString('utf8')).join('\n'),
-      metrics,
-      health: healthJson,
-      stdout: app.stdout(),
-      stderr: app.stderr(),
-    };
+    const places: Record<string, string> = { ...sinkBytes(s), metrics, health: healthJson };
     const canaries = [...Object.values(REQUEST_CANARIES), ...Object.values(APP_CANARIES), CARD, CARD.replace(/(\d{4})(?=\d)/g, '$1 ')];
     assert.ok(canaries.length >= 20);
-    const leaks: string[] = [];
-    for (const canary of canaries) {
-      for (const [place, bytes] of Object.entries(places)) if (bytes.includes(canary)) leaks.push(`${canary} in ${place}`);
-    }
+    const leaks = findLeaks(canaries, places);
     process.stdout.write(`# ${canaries.length} canaries, ${leaks.length} leaked\n`);
     assert.deepEqual(leaks, []);
 
