@@ -20,6 +20,7 @@ import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
 import { flushUntilQuiet, flushWithin } from './lifecycle/flush';
 import { installSignalHandlers } from './lifecycle/signals';
+import { exitWindow } from './export/exit-window';
 import { sentrySpanExporter } from './export/sentry-otlp';
 import { installDiag } from './logging/diag';
 import { describeError, type Logger } from './logging/logger';
@@ -227,7 +228,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
         errors.reporter.exception(err, { level: 'fatal', mechanism: 'onuncaughtexception', handled: false });
       },
     }),
-    installBeforeExitFlush(activity, () => flush()),
+    installBeforeExitFlush({ activity, tasks: flushTasks, budgetMs: config.exitTimeoutMs, exit: exitWindow, logger }),
   );
 
   logger.info('@innatural/otel started', {

@@ -1,5 +1,22 @@
+const underWay = new Set<Promise<void>>();
+
+/**
+ * The flushes not finished yet, as one promise; undefined when there are none. Our sockets do
+ * not hold the event loop: the beforeExit flush holds it for these instead (see installBeforeExitFlush).
+ */
+export function flushesUnderWay(): Promise<void> | undefined {
+  return underWay.size === 0 ? undefined : Promise.allSettled([...underWay]).then(() => undefined);
+}
+
 /** Flushes in parallel and gives up after `timeoutMs`; never rejects. */
-export async function flushWithin(tasks: ReadonlyArray<() => Promise<unknown>>, timeoutMs: number, keepAlive = false): Promise<void> {
+export function flushWithin(tasks: ReadonlyArray<() => Promise<unknown>>, timeoutMs: number, keepAlive = false): Promise<void> {
+  const flushing = flushOnce(tasks, timeoutMs, keepAlive);
+  underWay.add(flushing);
+  void flushing.finally(() => underWay.delete(flushing));
+  return flushing;
+}
+
+async function flushOnce(tasks: ReadonlyArray<() => Promise<unknown>>, timeoutMs: number, keepAlive: boolean): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
