@@ -16,7 +16,11 @@ export interface Launcher {
   readonly name: string;
   /** Matched against the main script's real path, with forward slashes. */
   readonly script: RegExp;
+  /** Why it is not the app, for the debug line; by default: it starts the app, which loads the preload itself. */
+  readonly why?: string;
 }
+
+export const STARTS_THE_APP = 'it only starts the app, which loads the preload itself through NODE_OPTIONS';
 
 export const LAUNCHERS: readonly Launcher[] = [
   { name: 'npm', script: /\/npm\/bin\/npm-cli\.js$/ },
@@ -38,7 +42,7 @@ export const LAUNCHERS: readonly Launcher[] = [
   { name: 'concurrently', script: /\/concurrently\/dist\/bin\/concurrently\.js$/ },
   // Our own doctor: run inside a pod whose NODE_OPTIONS has the preload, it must not bind the
   // health port the app holds, nor count as a second instance of the service.
-  { name: 'innatural-otel doctor', script: /\/bin\/innatural-otel(\.js)?$/ },
+  { name: 'innatural-otel doctor', script: /\/bin\/innatural-otel(\.js)?$/, why: 'it checks the configuration, the app is another process' },
 ];
 
 /** The launcher this process is, or undefined for an app (or anything we do not know). */

@@ -1,6 +1,6 @@
 import { resolveConfig } from './config/resolve';
 import type { Env } from './config/variables';
-import { appEntry, detectLauncher } from './launchers';
+import { appEntry, detectLauncher, STARTS_THE_APP } from './launchers';
 import { createLogger, describeError, type Logger } from './logging/logger';
 
 export interface StartOptions {
@@ -47,7 +47,7 @@ export function start(options: StartOptions = {}): Handle {
   const launcher = config.skipLaunchers ? detectLauncher() : undefined;
   if (launcher) {
     g[STATE] = { handle: NOOP, logger };
-    logger.debug(`@innatural/otel does nothing in ${launcher.name}'s process: it only launches the app, which loads the preload itself (NODE_OPTIONS); INNATURAL_SKIP_LAUNCHERS=false starts it here too`, {
+    logger.debug(`@innatural/otel does nothing in ${launcher.name}'s process: ${launcher.why ?? STARTS_THE_APP}; INNATURAL_SKIP_LAUNCHERS=false starts it here too`, {
       launcher: launcher.name,
       script: process.argv[1],
     });
