@@ -18,7 +18,7 @@ import { deferUntilRequired } from './instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
-import { flushUntilQuiet, flushWithin } from './lifecycle/flush';
+import { flushUntilQuiet, flushWithin, type FlushTask } from './lifecycle/flush';
 import { installSignalHandlers } from './lifecycle/signals';
 import { exitWindow } from './export/exit-window';
 import { sentrySpanExporter } from './export/sentry-otlp';
@@ -123,7 +123,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     logs: config.logs.exporters.length > 0,
   });
 
-  const flushTasks: Array<() => Promise<unknown>> = [];
+  const flushTasks: FlushTask[] = [];
   const activity = new Activity();
   let tracerProvider: BasicTracerProvider | undefined;
   // With tracing, now; in metrics-only mode, when a client instrumentation that feeds metrics loads.
@@ -214,7 +214,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const health = startHealth({ config, app, logger, registry: pipeline?.registry, catalog: pipeline?.catalog });
   undo.push(health.stop);
 
-  flushTasks.push(() => errors.reporter.flush(config.shutdownTimeoutMs));
+  flushTasks.push((timeoutMs) => errors.reporter.flush(timeoutMs));
   const flush = (keepAlive = false) => flushWithin(flushTasks, config.shutdownTimeoutMs, keepAlive);
   const flushEnding = (keepAlive: boolean) => flushUntilQuiet(flushTasks, activity, config.shutdownTimeoutMs, keepAlive);
 

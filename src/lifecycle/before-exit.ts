@@ -2,7 +2,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Signal } from '../config/resolve';
 import type { ExitWindow } from '../export/exit-window';
 import type { Logger } from '../logging/logger';
-import { flushesUnderWay, flushWithin } from './flush';
+import { flushesUnderWay, flushWithin, type FlushTask } from './flush';
 
 /**
  * Set when telemetry was produced since the last flush. 'beforeExit' fires again after
@@ -25,7 +25,7 @@ export class Activity implements SpanProcessor {
 
 export interface BeforeExitOptions {
   readonly activity: Activity;
-  readonly tasks: ReadonlyArray<() => Promise<unknown>>;
+  readonly tasks: readonly FlushTask[];
   /** INNATURAL_EXIT_TIMEOUT_MS. */
   readonly budgetMs: number;
   readonly exit: ExitWindow;

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { FIXTURES, parseLogLines, preloadArgs, sinkEnv, spawnApp, type Exit } from '../support/app';
 import { nodeBinaries } from '../support/node-binaries';
 import { startOtlpSink, type OtlpSink, type SinkMode } from '../support/otlp-sink';
+import { startSentrySink, type SentrySink } from '../support/sentry-sink';
 
 const BUDGET_MS = 1000;
 /** The collector refusing: at most this much slower than without the preload. */
@@ -30,17 +31,20 @@ const { binaries, missing } = nodeBinaries();
 
 describe('exit on time', () => {
   let sink: OtlpSink;
+  let sentry: SentrySink;
   let target: Server;
   let targetUrl: string;
 
   before(async () => {
     sink = await startOtlpSink();
+    sentry = await startSentrySink();
     target = createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     targetUrl = `http://127.0.0.1:${(target.address() as { port: number }).port}/`;
   });
   after(async () => {
     await sink?.close();
+    await sentry?.close();
     await new Promise((resolve) => target?.close(resolve));
   });
 
@@ -136,6 +140,24 @@ describe('exit on time', () => {
           });
         });
       }
+
+      it(`Sentry not answering: an error reported as the script ends costs at most the ${BUDGET_MS} ms budget more than a Sentry that answers`, async () => {
+        const reporting = { FIXTURE_REPORT_ERROR: 'true', SENTRY_DSN: sentry.dsn, OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'reporting-script' };
+        sentry.setMode('ok');
+        const answered = await fastest(true, reporting);
+        const delivered = sentry.events.filter((e) => JSON.stringify(e).includes('nightly job failed')).length;
+        assert.ok(delivered >= 1, 'the error reached Sentry');
+        sentry.setMode('slow');
+        try {
+          const ours = await run(true, reporting);
+          console.log(`# ${node.label} Sentry answering in 5 s: ${Math.round(ours.ms)} ms, answering at once ${Math.round(answered.ms)} ms`);
+          assert.deepEqual(ours.exit, { code: 0, signal: null });
+          assert.ok(ours.ms - answered.ms < BUDGET_MS + SLACK_MS, `${Math.round(ours.ms)} ms against ${Math.round(answered.ms)} ms`);
+          assert.ok(sentry.events.filter((e) => JSON.stringify(e).includes('nightly job failed')).length > delivered, 'sent before the exit');
+        } finally {
+          sentry.setMode('ok');
+        }
+      });
 
       it('INNATURAL_EXIT_TIMEOUT_MS bounds the wait for a blackholed collector', async () => {
         await inMode('blackhole', async () => {
