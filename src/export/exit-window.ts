@@ -1,16 +1,16 @@
 import type { Signal } from '../config/resolve';
 
+interface InFlight {
+  readonly signal: Signal;
+  readonly count: number;
+}
+
 /**
  * The last flush, when the app's work is done (beforeExit), has a budget of its own: the
  * transports read the window to send each attempt once, bounded by what is left of it, and
  * to give up on a pending retry; the exporters record what they could not send, counted in
  * one line when it closes. Outside the window exports retry as the OTLP exporters do.
  */
-interface InFlight {
-  readonly signal: Signal;
-  readonly count: number;
-}
-
 export class ExitWindow {
   private deadline: number | undefined;
   private budgetMs = 0;
