@@ -20,8 +20,9 @@ import { deferUntilRequired } from './instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
-import { flushUntilQuiet, flushWithin } from './lifecycle/flush';
+import { flushUntilQuiet, flushWithin, type FlushTask } from './lifecycle/flush';
 import { installSignalHandlers } from './lifecycle/signals';
+import { exitWindow } from './export/exit-window';
 import { sentrySpanExporter } from './export/sentry-otlp';
 import { installDiag } from './logging/diag';
 import { describeError, type Logger } from './logging/logger';
@@ -129,7 +130,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     logs: config.logs.exporters.length > 0,
   });
 
-  const flushTasks: Array<() => Promise<unknown>> = [];
+  const flushTasks: FlushTask[] = [];
   const activity = new Activity();
   let tracerProvider: BasicTracerProvider | undefined;
   // With tracing, now; in metrics-only mode, when a client instrumentation that feeds metrics loads.
@@ -221,7 +222,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const health = startHealth({ config, app, logger, registry: pipeline?.registry, catalog: pipeline?.catalog });
   undo.push(health.stop);
 
-  flushTasks.push(() => errors.reporter.flush(config.shutdownTimeoutMs));
+  flushTasks.push((timeoutMs) => errors.reporter.flush(timeoutMs));
   const flush = (keepAlive = false) => flushWithin(flushTasks, config.shutdownTimeoutMs, keepAlive);
   const flushEnding = (keepAlive: boolean) => flushUntilQuiet(flushTasks, activity, config.shutdownTimeoutMs, keepAlive);
 
@@ -235,7 +236,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
         errors.reporter.exception(err, { level: 'fatal', mechanism: 'onuncaughtexception', handled: false });
       },
     }),
-    installBeforeExitFlush(activity, () => flush()),
+    installBeforeExitFlush({ activity, tasks: flushTasks, budgetMs: config.exitTimeoutMs, exit: exitWindow, logger }),
   );
 
   logger.info('@innatural/otel started', {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 
@@ -18,7 +18,11 @@ export function requireBundled<T = unknown>(pkg: string): T {
 }
 
 export interface AppInfo {
-  /** Where the app's own packages are looked up: the entry script's folder, then the working directory. */
+  /**
+   * Where the app's own packages are looked up: the entry script's real folder (where Node
+   * resolves the main module's requires from), the folder it was named by (a symlink, for
+   * --preserve-symlinks-main), then the working directory. See isInstalled.
+   */
   readonly searchDirs: readonly string[];
   readonly name: string | undefined;
   readonly version: string | undefined;
@@ -29,8 +33,10 @@ export interface AppInfo {
 }
 
 export function appInfo(mainScript: string | undefined = process.argv[1], cwd: string = process.cwd()): AppInfo {
-  const entryDir = mainScript ? dirname(resolve(cwd, mainScript)) : cwd;
-  const searchDirs = entryDir === cwd ? [cwd] : [entryDir, cwd];
+  const entry = mainScript ? resolve(cwd, mainScript) : undefined;
+  const named = entry ? dirname(entry) : cwd;
+  const entryDir = entry ? dirname(realPath(entry)) : cwd;
+  const searchDirs = [...new Set([entryDir, named, cwd])];
   const pkg = nearestPackageJson(entryDir);
   const ext = mainScript ? extname(mainScript) : '';
   const esmEntry = ext === '.mjs' || ((ext === '.js' || ext === '') && pkg?.type === 'module');
@@ -69,17 +75,26 @@ function nearestPackageJson(from: string): PackageJson | undefined {
   }
 }
 
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
 /**
- * Whether `name` is installed where the app would find it. A directory walk for
- * node_modules/<name>/package.json, not require.resolve: it loads nothing and is not
- * fooled by packages whose `exports` hide their entry from CommonJS.
+ * Whether `name` is installed where the app would find it: in the folders Node itself
+ * searches from each of `searchDirs` (the node_modules chain, then NODE_PATH,
+ * $HOME/.node_modules, $HOME/.node_libraries and $PREFIX/lib/node), as
+ * `require.resolve.paths` lists them. A package.json lookup in each, not require.resolve:
+ * it loads nothing and is not fooled by packages whose `exports` hide their entry from
+ * CommonJS.
  */
 export function isInstalled(name: string, searchDirs: readonly string[]): boolean {
-  for (const start of searchDirs) {
-    for (let dir = start; ; dir = dirname(dir)) {
-      if (existsSync(join(dir, 'node_modules', name, 'package.json'))) return true;
-      if (dirname(dir) === dir) break;
-    }
+  for (const dir of searchDirs) {
+    const paths = createRequire(join(dir, 'noop.js')).resolve.paths(name) ?? [];
+    if (paths.some((folder) => existsSync(join(folder, name, 'package.json')))) return true;
   }
   return false;
 }

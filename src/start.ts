@@ -1,5 +1,6 @@
 import { resolveConfig } from './config/resolve';
 import type { Env } from './config/variables';
+import { appEntry, detectLauncher, STARTS_THE_APP } from './launchers';
 import { createLogger, describeError, type Logger } from './logging/logger';
 
 export interface StartOptions {
@@ -44,6 +45,16 @@ export function start(options: StartOptions = {}): Handle {
   const pm2 = options.env ? undefined : (require('./cluster/pm2') as typeof import('./cluster/pm2')).pm2Instance();
   const { config, warnings } = resolveConfig(options.env ?? pm2?.env ?? process.env);
   const logger = createLogger(config.logLevel);
+  // Before the warnings: the app this launcher starts reads the same variables and reports them.
+  const launcher = config.skipLaunchers ? detectLauncher() : undefined;
+  if (launcher) {
+    g[STATE] = { handle: NOOP, logger };
+    logger.debug(`@innatural/otel does nothing in ${launcher.name}'s process: ${launcher.why ?? STARTS_THE_APP}; INNATURAL_SKIP_LAUNCHERS=false starts it here too`, {
+      launcher: launcher.name,
+      script: process.argv[1],
+    });
+    return NOOP;
+  }
   for (const warning of warnings) logger.warn(warning.message, { variable: warning.variable });
   if (config.disabled) {
     g[STATE] = { handle: NOOP, logger };
@@ -55,7 +66,8 @@ export function start(options: StartOptions = {}): Handle {
   try {
     // Required here, not imported above: with the SDK disabled not one OpenTelemetry module may load.
     const { boot } = require('./boot') as typeof import('./boot');
-    const running = boot(config, logger, { esm: options.esm, mainScript: pm2?.mainScript }, undo);
+    // Cluster mode names the entry in pm2_env; fork mode and everything else through appEntry.
+    const running = boot(config, logger, { esm: options.esm, mainScript: pm2?.mainScript ?? appEntry() }, undo);
     const handle: Handle = {
       active: true,
       forceFlush: () => running.flush(),

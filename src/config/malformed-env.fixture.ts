@@ -78,6 +78,8 @@ export const MALFORMED_ENV: ReadonlyArray<MalformedEnvRow> = [
   { variable: 'OTEL_SPAN_LINK_COUNT_LIMIT', value: '1,000', fallbackDescription: '128' },
 
   { variable: 'INNATURAL_SHUTDOWN_TIMEOUT_MS', value: 'soon', fallbackDescription: '5000' },
+  { variable: 'INNATURAL_EXIT_TIMEOUT_MS', value: 'later', fallbackDescription: '1000' },
+  { variable: 'INNATURAL_SKIP_LAUNCHERS', value: 'sometimes', fallbackDescription: 'true' },
   { variable: 'INNATURAL_HEALTH_PORT', value: '70000', fallbackDescription: '9464' },
   // Only separators: no path at all.
   { variable: 'INNATURAL_TRACES_IGNORE_PATHS', value: ',', fallbackDescription: 'none' },

@@ -94,6 +94,10 @@ export interface ResolvedConfig {
     readonly batch: BatchConfig;
   };
   readonly shutdownTimeoutMs: number;
+  /** The flush when the app's work is done: a script's end must not wait for a dead collector. */
+  readonly exitTimeoutMs: number;
+  /** Do nothing in npm, yarn, PM2... (see launchers.ts). */
+  readonly skipLaunchers: boolean;
   readonly health: {
     readonly port: number;
     readonly host: string;
@@ -195,6 +199,8 @@ export function resolveConfig(env: Env): Resolution {
       batch: batch(r, 'BLRP', 1000, 30000, 2048, 512),
     },
     shutdownTimeoutMs: r.integer('INNATURAL_SHUTDOWN_TIMEOUT_MS', 5000, { min: 0, max: MAX_MS }),
+    exitTimeoutMs: r.integer('INNATURAL_EXIT_TIMEOUT_MS', 1000, { min: 0, max: MAX_MS }),
+    skipLaunchers: r.boolean('INNATURAL_SKIP_LAUNCHERS', true),
     health: {
       port: r.integer('INNATURAL_HEALTH_PORT', 9464, { min: 0, max: 65535 }),
       host: r.string('INNATURAL_HEALTH_HOST') ?? '0.0.0.0',

@@ -43,5 +43,6 @@ export function summarizeConfig(config: ResolvedConfig) {
     propagators: config.propagators,
     resourceDetectors: config.resourceDetectors,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    exitTimeoutMs: config.exitTimeoutMs,
   };
 }

@@ -93,6 +93,11 @@ export const VARIABLES = {
   NODE_ENV: { kind: 'string', description: 'deployment.environment.name when nothing more specific is set' },
   SENTRY_ENVIRONMENT: { kind: 'string', description: 'deployment.environment.name (wins over NODE_ENV)' },
   INNATURAL_SHUTDOWN_TIMEOUT_MS: { kind: 'integer', description: 'flush budget at SIGTERM/SIGINT/crash, ms' },
+  INNATURAL_EXIT_TIMEOUT_MS: { kind: 'integer', description: 'flush budget when the app’s work is done (beforeExit), ms' },
+  INNATURAL_SKIP_LAUNCHERS: {
+    kind: 'boolean',
+    description: 'true (default): do nothing in processes that only launch the app (npm, npx, yarn, pnpm, corepack, PM2, nodemon)',
+  },
   INNATURAL_HEALTH_PORT: { kind: 'integer', description: 'port of the health and /metrics server' },
   INNATURAL_HEALTH_HOST: { kind: 'string', description: 'bind address of the health server' },
   INNATURAL_APP_ROUTES: { kind: 'boolean', description: 'also answer the health and metrics paths on the app’s own servers' },

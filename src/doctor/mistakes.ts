@@ -56,5 +56,13 @@ export function knownMistakes(config: ResolvedConfig, env: Env): Finding[] {
       message: `inside Kubernetes the health server and /metrics listen on ${config.health.host}: the kubelet's probes and Prometheus cannot reach it; use 0.0.0.0`,
     });
   }
+  if (!config.skipLaunchers && /(^|\s)(--require|-r|--import)[= ]\S*@innatural\/otel\/register/.test(env.NODE_OPTIONS ?? '')) {
+    findings.push({
+      level: 'warn',
+      subject: 'INNATURAL_SKIP_LAUNCHERS',
+      message:
+        'false with the preload in NODE_OPTIONS: npm, npx, yarn, pnpm, corepack and PM2 start it in their own process too, and take the health port before the app they start (which then serves no /metrics)',
+    });
+  }
   return findings;
 }

@@ -8,7 +8,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { protobufSpanExporter } from './otlp';
+import { createOtlpExporter, protobufSpanExporter } from './otlp';
 
 async function finishedSpans(): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
@@ -70,4 +70,59 @@ describe('protobufSpanExporter', () => {
     assert.ok(loaded.some((f) => f.includes('trace-serializer')), 'the trace serializer is loaded');
     assert.deepEqual(loaded.filter((f) => /sdk-metrics|metrics-serializer|logs-serializer|exporter-trace-otlp-proto\/build\/src\/platform/.test(f)), []);
   });
+});
+
+describe('createOtlpExporter over HTTP: the stock exporters’ requests, from our transport', () => {
+  type AnyExporter = { export(items: unknown, done: (r: ExportResult) => void): void; shutdown(): Promise<void> };
+
+  async function logRecords(): Promise<unknown[]> {
+    const { LoggerProvider, SimpleLogRecordProcessor, InMemoryLogRecordExporter } = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
+    const memory = new InMemoryLogRecordExporter();
+    const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
+    provider.getLogger('otlp-test', '1.0.0').emit({ body: 'hello', severityText: 'INFO', attributes: { step: 1 } });
+    const records = memory.getFinishedLogRecords();
+    await provider.shutdown();
+    return records;
+  }
+
+  async function resourceMetrics(): Promise<unknown> {
+    const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics') as typeof import('@opentelemetry/sdk-metrics');
+    class Pull extends MetricReader {
+      protected onForceFlush = () => Promise.resolve();
+      protected onShutdown = () => Promise.resolve();
+    }
+    const reader = new Pull();
+    const provider = new MeterProvider({ readers: [reader] });
+    provider.getMeter('otlp-test').createCounter('requests').add(3, { route: '/a' });
+    const { resourceMetrics: collected } = await reader.collect();
+    await provider.shutdown();
+    return collected;
+  }
+
+  const config = (url: string, protocol: 'http/protobuf' | 'http/json') => ({
+    protocol,
+    endpoint: url,
+    headers: { 'x-tenant': 'acme' },
+    timeoutMs: 2000,
+    compression: 'none' as const,
+  });
+
+  for (const protocol of ['http/protobuf', 'http/json'] as const) {
+    const suffix = protocol === 'http/json' ? 'http' : 'proto';
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
+      it(`${signal} over ${protocol}: the same bytes and headers as the stock exporter`, async () => {
+        const items = signal === 'traces' ? await finishedSpans() : signal === 'logs' ? await logRecords() : await resourceMetrics();
+        const pkg = { traces: 'exporter-trace-otlp', metrics: 'exporter-metrics-otlp', logs: 'exporter-logs-otlp' }[signal];
+        const className = { traces: 'OTLPTraceExporter', metrics: 'OTLPMetricExporter', logs: 'OTLPLogExporter' }[signal];
+        const Stock = (require(`@opentelemetry/${pkg}-${suffix}`) as Record<string, new (o: object) => AnyExporter>)[className]!;
+        const path = `/v1/${signal}`;
+        const stock = await capture((url) => new Stock({ url: url.replace('/v1/traces', path), headers: { 'x-tenant': 'acme' }, timeoutMillis: 2000 }) as never, items as never);
+        const ours = await capture((url) => createOtlpExporter<AnyExporter>(signal, config(url.replace('/v1/traces', path), protocol)) as never, items as never);
+        assert.equal(ours.result.code, ExportResultCode.SUCCESS);
+        assert.ok(ours.body.length > 20, `${ours.body.length} bytes`);
+        assert.deepEqual(ours.body, stock.body);
+        for (const header of ['content-type', 'x-tenant', 'user-agent']) assert.equal(ours.headers[header], stock.headers[header], header);
+      });
+    }
+  }
 });

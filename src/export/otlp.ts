@@ -1,5 +1,9 @@
 import { createRequire } from 'node:module';
 import type { OtlpConfig, Signal } from '../config/resolve';
+import { countUnsent } from './count-unsent';
+import { exitWindow } from './exit-window';
+import { HttpTransport, type OtlpNodeHttpConfiguration } from './http-transport';
+import { RetryingTransport } from './retrying-transport';
 import { untracedExports } from './untraced';
 
 const PACKAGES: Record<Signal, { readonly prefix: string; readonly className: string }> = {
@@ -8,35 +12,38 @@ const PACKAGES: Record<Signal, { readonly prefix: string; readonly className: st
   logs: { prefix: '@opentelemetry/exporter-logs-otlp', className: 'OTLPLogExporter' },
 };
 
-const SUFFIX = { 'http/protobuf': 'proto', 'http/json': 'http', grpc: 'grpc' } as const;
-
 /** In-flight exports per exporter; with a dead collector this is what bounds memory held by sockets. */
 const CONCURRENCY_LIMIT = 4;
 
 /**
- * Only the chosen protocol's package is required: the three together (and gRPC above
- * all) are a large share of a stock preload's start-up time. Its exports never run in
- * the app's trace (see untracedExports).
+ * Only the chosen protocol's parts are required: the three packages together (and gRPC
+ * above all) are a large share of a stock preload's start-up time. Its exports never run
+ * in the app's trace (see untracedExports), and the exit window counts what they could not
+ * send when the app's work is done (see countUnsent).
  */
 export function createOtlpExporter<T>(signal: Signal, config: OtlpConfig): T {
-  return untracedExports(buildOtlpExporter<T>(signal, config));
+  return countUnsent(untracedExports(buildOtlpExporter<T>(signal, config)), signal, exitWindow);
 }
 
 function buildOtlpExporter<T>(signal: Signal, config: OtlpConfig): T {
-  const { prefix, className } = PACKAGES[signal];
   const common = {
     url: config.endpoint,
     timeoutMillis: config.timeoutMs,
     compression: config.compression,
     concurrencyLimit: CONCURRENCY_LIMIT,
   };
-  if (signal === 'traces' && config.protocol === 'http/protobuf') {
-    const lean = protobufSpanExporter<T>({ ...common, headers: { ...config.headers } });
-    if (lean) return lean;
+  if (config.protocol !== 'grpc') {
+    const options = { ...common, headers: { ...config.headers } };
+    if (signal === 'traces' && config.protocol === 'http/protobuf') {
+      const lean = protobufSpanExporter<T>(options);
+      if (lean) return lean;
+    }
+    return httpExporter<T>(signal, config.protocol, options);
   }
-  const mod = require(`${prefix}-${SUFFIX[config.protocol]}`) as Record<string, new (options: object) => T>;
+  // gRPC keeps the stock exporter: it never retries, but its calls hold the event loop until their deadline.
+  const { prefix, className } = PACKAGES[signal];
+  const mod = require(`${prefix}-grpc`) as Record<string, new (options: object) => T>;
   const Exporter = mod[className]!;
-  if (config.protocol !== 'grpc') return new Exporter({ ...common, headers: { ...config.headers } });
   // @grpc/grpc-js is the gRPC exporter's dependency, not ours: resolve it from there.
   const exporterRequire = createRequire(require.resolve(`${prefix}-grpc`));
   const { Metadata } = exporterRequire('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
@@ -47,11 +54,55 @@ function buildOtlpExporter<T>(signal: Signal, config: OtlpConfig): T {
 
 type ExporterBase = typeof import('@opentelemetry/otlp-exporter-base');
 type NodeHttp = typeof import('@opentelemetry/otlp-exporter-base/node-http');
+type Transformer = typeof import('@opentelemetry/otlp-transformer');
+
+/** The stock exporters' Content-Type, resource path and self-metrics names, per signal. */
+const HTTP_SIGNALS = {
+  traces: { id: 'TRACES', path: 'v1/traces', component: 'otlp_http_span_exporter', helper: 'TraceExporterMetricsHelper', protobuf: 'ProtobufTraceSerializer', json: 'JsonTraceSerializer' },
+  metrics: { id: 'METRICS', path: 'v1/metrics', component: 'otlp_http_metric_exporter', helper: 'MetricsExporterMetricsHelper', protobuf: 'ProtobufMetricsSerializer', json: 'JsonMetricsSerializer' },
+  logs: { id: 'LOGS', path: 'v1/logs', component: 'otlp_http_log_exporter', helper: 'LogsExporterMetricsHelper', protobuf: 'ProtobufLogsSerializer', json: 'JsonLogsSerializer' },
+} as const satisfies Record<Signal, { id: string; path: string; component: string; helper: keyof Transformer; protobuf: keyof Transformer; json: keyof Transformer }>;
+
+/**
+ * Named through a variable so the bundler leaves them out: the transformer's index would put
+ * every serializer in the preload's bundle (+60 KB) for the services that export only spans.
+ */
+const TRANSFORMER = '@opentelemetry/otlp-transformer';
+const METRIC_EXPORTER = '@opentelemetry/exporter-metrics-otlp-http';
+const requireAtRunTime = <T>(id: string): T => require(id) as T;
+
+const CONTENT_TYPE = { 'http/protobuf': 'application/x-protobuf', 'http/json': 'application/json' } as const;
+
+/**
+ * The stock OTLP/HTTP exporter of `signal`, assembled from the same public parts
+ * (serializer, export delegate, configuration from OTEL_EXPORTER_OTLP_*), with our transport:
+ * see HttpTransport and RetryingTransport.
+ */
+function httpExporter<T>(signal: Signal, protocol: keyof typeof CONTENT_TYPE, options: object): T {
+  const spec = HTTP_SIGNALS[signal];
+  const transformer = requireAtRunTime<Transformer>(TRANSFORMER);
+  const { OTLPExporterBase } = require('@opentelemetry/otlp-exporter-base') as ExporterBase;
+  const http = require('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
+  const configuration = http.convertLegacyHttpOptions(options, spec.id, spec.path, { 'Content-Type': CONTENT_TYPE[protocol] });
+  const delegate = exportDelegate(configuration, transformer[spec[protocol === 'http/json' ? 'json' : 'protobuf']], spec.component, transformer[spec.helper]);
+  if (signal !== 'metrics') return new OTLPExporterBase(delegate as never) as T;
+  // The metric exporter adds temporality and aggregation (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE) to the base.
+  const { OTLPMetricExporterBase } = requireAtRunTime<typeof import('@opentelemetry/exporter-metrics-otlp-http')>(METRIC_EXPORTER);
+  return new OTLPMetricExporterBase(delegate as never, options) as T;
+}
+
+/** createOtlpHttpExportDelegate's assembly, with a transport whose sockets and retries never hold the event loop. */
+function exportDelegate(configuration: OtlpNodeHttpConfiguration, serializer: unknown, component: string, helper: unknown): unknown {
+  const { createOtlpNetworkExportDelegate } = require('@opentelemetry/otlp-exporter-base') as ExporterBase;
+  const { createOtlpHttpExporterMetrics } = require('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
+  const metrics = (createOtlpHttpExporterMetrics as (...args: unknown[]) => unknown)(component, helper, configuration.url, undefined);
+  const transport = new RetryingTransport(new HttpTransport(configuration), exitWindow);
+  return (createOtlpNetworkExportDelegate as (...args: unknown[]) => unknown)(configuration, serializer, metrics, transport);
+}
 
 /** What a protobuf span exporter over node:http is assembled from. */
 export interface SpanExporterParts {
   readonly OTLPExporterBase: ExporterBase['OTLPExporterBase'];
-  readonly createOtlpHttpExportDelegate: NodeHttp['createOtlpHttpExportDelegate'];
   readonly convertLegacyHttpOptions: NodeHttp['convertLegacyHttpOptions'];
   readonly httpAgentFactoryFromOptions: NodeHttp['httpAgentFactoryFromOptions'];
   readonly serializer: unknown;
@@ -75,7 +126,6 @@ export function spanExporterParts(): SpanExporterParts | undefined {
     if (!ProtobufTraceSerializer || !TraceExporterMetricsHelper) return undefined;
     return {
       OTLPExporterBase,
-      createOtlpHttpExportDelegate: http.createOtlpHttpExportDelegate,
       convertLegacyHttpOptions: http.convertLegacyHttpOptions,
       httpAgentFactoryFromOptions: http.httpAgentFactoryFromOptions,
       serializer: ProtobufTraceSerializer,
@@ -95,13 +145,7 @@ export function protobufSpanExporter<T>(options: object): T | undefined {
 }
 
 /** A span exporter from the parts and a complete configuration (nothing is read from the environment here). */
-export function spanExporterFrom<T>(parts: SpanExporterParts, configuration: Parameters<NodeHttp['createOtlpHttpExportDelegate']>[0]): T {
-  const delegate = (parts.createOtlpHttpExportDelegate as (...args: unknown[]) => unknown)(
-    configuration,
-    parts.serializer,
-    'otlp_http_span_exporter',
-    parts.metricsHelper,
-    undefined,
-  );
+export function spanExporterFrom<T>(parts: SpanExporterParts, configuration: OtlpNodeHttpConfiguration): T {
+  const delegate = exportDelegate(configuration, parts.serializer, HTTP_SIGNALS.traces.component, parts.metricsHelper);
   return new parts.OTLPExporterBase(delegate as never) as T;
 }

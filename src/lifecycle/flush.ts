@@ -1,5 +1,25 @@
+/** Flushes one pipeline; `timeoutMs` is the budget, for pipelines with a timeout of their own (Sentry's). */
+export type FlushTask = (timeoutMs: number) => Promise<unknown>;
+
+const underWay = new Set<Promise<void>>();
+
+/**
+ * The flushes not finished yet, as one promise; undefined when there are none. Our sockets do
+ * not hold the event loop: the beforeExit flush holds it for these instead (see installBeforeExitFlush).
+ */
+export function flushesUnderWay(): Promise<void> | undefined {
+  return underWay.size === 0 ? undefined : Promise.allSettled([...underWay]).then(() => undefined);
+}
+
 /** Flushes in parallel and gives up after `timeoutMs`; never rejects. */
-export async function flushWithin(tasks: ReadonlyArray<() => Promise<unknown>>, timeoutMs: number, keepAlive = false): Promise<void> {
+export function flushWithin(tasks: readonly FlushTask[], timeoutMs: number, keepAlive = false): Promise<void> {
+  const flushing = flushOnce(tasks, timeoutMs, keepAlive);
+  underWay.add(flushing);
+  void flushing.finally(() => underWay.delete(flushing));
+  return flushing;
+}
+
+async function flushOnce(tasks: readonly FlushTask[], timeoutMs: number, keepAlive: boolean): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
@@ -8,7 +28,7 @@ export async function flushWithin(tasks: ReadonlyArray<() => Promise<unknown>>, 
   });
   const all = Promise.allSettled(
     tasks.map(async (task) => {
-      await task();
+      await task(timeoutMs);
     }),
   ).then(() => undefined);
   try {
@@ -25,7 +45,7 @@ export async function flushWithin(tasks: ReadonlyArray<() => Promise<unknown>>, 
  * then act synchronously (throw, re-raise) before any further I/O ends another span.
  */
 export async function flushUntilQuiet(
-  tasks: ReadonlyArray<() => Promise<unknown>>,
+  tasks: readonly FlushTask[],
   activity: { dirty: boolean },
   timeoutMs: number,
   keepAlive = false,

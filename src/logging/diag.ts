@@ -1,6 +1,7 @@
 import { diag as ourDiag, DiagLogLevel, type DiagAPI, type DiagLogger } from '@opentelemetry/api';
 import type { LogLevel } from '../config/resolve';
 import { VARIABLES } from '../config/variables';
+import { exitWindow } from '../export/exit-window';
 import { describeError, type Logger, type Severity } from './logger';
 import { RateLimiter } from './rate-limit';
 
@@ -42,6 +43,8 @@ export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INT
   // Every failed export, whatever the signal or the wording (refused, timed out, rejected), is one
   // kind: a collector outage is one line a minute, with the count of failures it stands for.
   const exportFailed = (cause: string) => {
+    // At exit, the one line of the exit flush counts what was lost and why.
+    if (exitWindow.isOpen) return;
     const suppressed = limiter.take('export-failure');
     if (suppressed === undefined) return;
     logger.warn(`Telemetry export failed: ${cause}; data is dropped while this lasts (queues are bounded)`, {

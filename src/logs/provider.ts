@@ -12,16 +12,11 @@ export function createLoggerProvider(
   const { logs } = config;
   if (logs.exporters.length === 0) return undefined;
   const sdk = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
+  const { BatchLogRecordProcessor } = require('./batch-log-processor') as typeof import('./batch-log-processor');
   const processors = logs.exporters.map((name) =>
     name === 'console'
       ? new sdk.SimpleLogRecordProcessor({ exporter: new sdk.ConsoleLogRecordExporter() })
-      : new sdk.BatchLogRecordProcessor({
-          exporter: createOtlpExporter<LogRecordExporter>('logs', logs.otlp),
-          scheduledDelayMillis: logs.batch.scheduleDelayMs,
-          exportTimeoutMillis: logs.batch.exportTimeoutMs,
-          maxQueueSize: logs.batch.maxQueueSize,
-          maxExportBatchSize: logs.batch.maxExportBatchSize,
-        }),
+      : new BatchLogRecordProcessor(createOtlpExporter<LogRecordExporter>('logs', logs.otlp), logs.batch),
   );
   return new sdk.LoggerProvider({ resource, processors: [...first, ...processors] });
 }

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../config/resolve';
 import type { Breadcrumb, ErrorBackend, ExceptionReport, Level } from '../errors/reporter';
 import type { RequestData } from '../errors/request';
 import { describeError, type Logger } from '../logging/logger';
-import { untracedTransport, warnOnFailure } from './transport';
+import { loopFreeHttp, untracedTransport, warnOnFailure } from './transport';
 import type { AppInfo } from '../modules';
 import type { Redactor } from '../redaction/policy';
 import { scrubBreadcrumb, scrubEvent } from './scrub';
@@ -41,7 +41,7 @@ export function startSentry(config: SentryConfig, redactor: Redactor, logger: Lo
     release: config.release ?? (app.name && app.version ? `${app.name}@${app.version}` : undefined),
     debug: config.debug,
     integrations,
-    transport: (options) => warnOnFailure(untracedTransport(Sentry.makeNodeTransport(options)), logger),
+    transport: (options) => warnOnFailure(untracedTransport(Sentry.makeNodeTransport({ ...options, httpModule: loopFreeHttp })), logger),
     stackParser: Sentry.defaultStackParser,
     // No tracesSampleRate: Sentry must not start traces of its own; spans reach it over OTLP.
     ...(profiling ? { profileSessionSampleRate: config.profilesSampleRate, profileLifecycle: 'manual' as const } : {}),

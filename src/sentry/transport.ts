@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type * as SentryNode from '@sentry/node';
 import { untraced } from '../export/untraced';
 import { describeError, type Logger } from '../logging/logger';
@@ -46,3 +48,20 @@ export function warnOnFailure(transport: Transport, logger: Logger, limiter = ne
 export function untracedTransport(transport: Transport): Transport {
   return { ...transport, send: (envelope) => untraced(() => transport.send(envelope)) };
 }
+
+type HttpModule = NonNullable<Parameters<typeof SentryNode.makeNodeTransport>[0]['httpModule']>;
+
+/**
+ * node:http for Sentry's transport, with the sockets of its requests unref'd: an envelope to a
+ * Sentry that does not answer (its transport sets no request timeout) kept a script whose work
+ * was done up for as long as the connection lasted. The flush at exit and at a signal or a crash
+ * keeps the process up for its own budget instead.
+ */
+export const loopFreeHttp: HttpModule = {
+  request(options, callback) {
+    const secure = typeof options === 'object' && !(options instanceof URL) ? options.protocol === 'https:' : String(options).startsWith('https:');
+    const req = (secure ? https : http).request(options as http.RequestOptions, callback as (res: http.IncomingMessage) => void);
+    req.on('socket', (socket) => socket.unref());
+    return req;
+  },
+};

@@ -1,24 +1,14 @@
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import {
-  AlwaysOffSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedConfig, TraceExporterName } from '../config/resolve';
 import { createOtlpExporter } from '../export/otlp';
 import { feedsMetrics } from '../metrics/spans';
+import { BatchSpanProcessor } from './batch-span-processor';
 import { createSampler, RecordForMetrics } from './sampler';
 
 function batchProcessor(exporter: SpanExporter, { batch }: ResolvedConfig['traces']): SpanProcessor {
-  return new BatchSpanProcessor(exporter, {
-    scheduledDelayMillis: batch.scheduleDelayMs,
-    exportTimeoutMillis: batch.exportTimeoutMs,
-    maxQueueSize: batch.maxQueueSize,
-    maxExportBatchSize: batch.maxExportBatchSize,
-  });
+  return new BatchSpanProcessor(exporter, batch);
 }
 
 function processorFor(name: TraceExporterName, traces: ResolvedConfig['traces']): SpanProcessor {

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO, baseEnv } from '../support/app';
@@ -168,6 +170,8 @@ describe('innatural-otel doctor', () => {
       {
         ...QUIET,
         NODE_OPTIONS: `--require ${join(REPO, 'register.js')}`,
+        // The preload skips the doctor's process by default (see the launcher tests below); here it must run there.
+        INNATURAL_SKIP_LAUNCHERS: 'false',
         INNATURAL_HEALTH_PORT: '0',
         INNATURAL_HEALTH_HOST: '127.0.0.1',
         OTEL_TRACES_EXPORTER: 'otlp',
@@ -301,6 +305,39 @@ describe('innatural-otel doctor', () => {
     assert.match(run.stdout, /^@innatural\/otel doctor$/m);
     assert.match(run.stdout, /! OTEL_EXPORTR_OTLP_ENDPOINT: .*did you mean OTEL_EXPORTER_OTLP_ENDPOINT\?/);
     assert.match(run.stdout, /Result: 0 error\(s\), 1 warning\(s\) — exit status 1/);
+  });
+
+  describe('with the preload in NODE_OPTIONS, as in the pod the doctor is run in', () => {
+    // `--require @innatural/otel/register` resolves from the working directory, the app's.
+    before(() => {
+      mkdirSync(join(APP, 'node_modules', '@innatural'), { recursive: true });
+      symlinkSync(REPO, join(APP, 'node_modules', '@innatural', 'otel'), 'dir');
+    });
+    after(() => rmSync(join(APP, 'node_modules', '@innatural'), { recursive: true, force: true }));
+    const preloaded = { NODE_OPTIONS: '--require @innatural/otel/register', INNATURAL_HEALTH_HOST: '127.0.0.1' };
+
+    it('the doctor’s own process does not start the preload: no start line, the app’s health port left alone, nothing odd reported', async () => {
+      // The app's health server, already up in the pod.
+      const app = createServer().listen(0, '127.0.0.1');
+      await once(app, 'listening');
+      try {
+        const port = (app.address() as AddressInfo).port;
+        const { run, r } = await report({ ...QUIET, ...preloaded, INNATURAL_HEALTH_PORT: String(port), OTEL_LOG_LEVEL: 'info' });
+        assert.equal(r.exitCode, 0, JSON.stringify(r.findings));
+        assert.equal(run.stderr, '', 'not a line from the preload: no start line, no EADDRINUSE');
+      } finally {
+        app.close();
+      }
+    });
+
+    it('INNATURAL_SKIP_LAUNCHERS=false: a warning that npm, yarn and PM2 then take the health port', async () => {
+      const { r } = await report({ ...QUIET, ...preloaded, INNATURAL_HEALTH_PORT: '0', INNATURAL_SKIP_LAUNCHERS: 'false', OTEL_LOG_LEVEL: 'none' });
+      const found = about(r, /^INNATURAL_SKIP_LAUNCHERS$/);
+      assert.equal(found.length, 1, JSON.stringify(r.findings));
+      assert.equal(found[0]!.level, 'warn');
+      assert.match(found[0]!.message, /npm, npx, yarn, pnpm, corepack and PM2 start it in their own process too, and take the health port/);
+      assert.equal(r.exitCode, 1);
+    });
   });
 
   it('a bad argument prints the usage and exits 2; --help exits 0', async () => {

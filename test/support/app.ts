@@ -92,9 +92,26 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     isAbsolute(options.fixture) ? options.fixture : join(FIXTURES, options.fixture),
     ...(options.args ?? []),
   ];
+  return spawnApp(process.execPath, args, { ...options, label: options.fixture });
+}
+
+export interface SpawnOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Defaults to the repository. */
+  readonly cwd?: string;
+  readonly waitForPort?: boolean;
+  readonly readyTimeoutMs?: number;
+  /** Names the process in errors. */
+  readonly label: string;
+  /** A process group of its own, killed whole: a launcher's children (npm's shell, the app) die with it. */
+  readonly group?: boolean;
+}
+
+/** Any command (node under a preload, npm start, npx...) that prints "listening <port>" once ready. */
+export async function spawnApp(command: string, args: readonly string[], options: SpawnOptions): Promise<RunningApp> {
   const env: Record<string, string> = baseEnv();
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
-  const proc = spawn(process.execPath, args, { env, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(command, args, { env, cwd: options.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group === true });
   let out = '';
   let err = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -105,7 +122,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   if (options.waitForPort !== false) {
     port = await new Promise<number>((resolvePort, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${options.fixture} did not start in time\nstdout: ${out}\nstderr: ${err}`)),
+        () => reject(new Error(`${options.label} did not start in time\nstdout: ${out}\nstderr: ${err}`)),
         options.readyTimeoutMs ?? 15000,
       );
       const check = () => {
@@ -119,7 +136,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       proc.stdout!.on('data', check);
       void exited.then((exit) => {
         clearTimeout(timer);
-        reject(new Error(`${options.fixture} exited (${exit.code ?? exit.signal}) before listening\nstdout: ${out}\nstderr: ${err}`));
+        reject(new Error(`${options.label} exited (${exit.code ?? exit.signal}) before listening\nstdout: ${out}\nstderr: ${err}`));
       });
     });
   }
@@ -134,7 +151,13 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     exited,
     get: (path, init) => fetch(`${url}${path}`, init),
     kill: (signal = 'SIGKILL') => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      if (options.group) {
+        try {
+          process.kill(-proc.pid!, signal);
+        } catch {
+          // the group is gone already
+        }
+      } else if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
     },
   };
 }
