@@ -1,21 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
-
-/**
- * Packages we ship either directly or through auto-instrumentations-node (which carries
- * the rest of the contrib instrumentations and the cloud detectors). Requiring through
- * its location keeps working when npm does not hoist them next to us.
- */
-export function requireBundled<T = unknown>(pkg: string): T {
-  try {
-    return require(pkg) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    const metaRequire = createRequire(require.resolve('@opentelemetry/auto-instrumentations-node'));
-    return metaRequire(pkg) as T;
-  }
-}
 
 export interface AppInfo {
   /** Where the app's own packages are looked up: the entry script's folder, then the working directory. */
