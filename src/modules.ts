@@ -1,5 +1,47 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
+
+/** Carries every contrib instrumentation and resource detector, each as a dependency of its own. */
+export const AUTO_INSTRUMENTATIONS = '@opentelemetry/auto-instrumentations-node';
+
+function resolveFrom(from: string, pkg: string): string | undefined {
+  try {
+    return createRequire(from).resolve(pkg);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a package we do not ship (packages.ts) resolves, loading nothing; undefined when it is
+ * not installed. Looked for beside us first (hoisted next to our package, as npm installs the
+ * app's packages and our peers), then from the app's folders (our package may live elsewhere:
+ * NODE_PATH, a global install, a linked checkout), then inside an auto-instrumentations-node
+ * found either way (npm nests its dependencies there when their versions conflict with the app's).
+ * `self`: a file of ours, where resolution starts.
+ */
+export function resolveOptional(pkg: string, searchDirs: readonly string[], self: string = __filename): string | undefined {
+  // A file that need not exist: resolution starts from its folder, as the app's own require does.
+  const places = [self, ...searchDirs.map((dir) => join(dir, '__innatural_otel__.js'))];
+  for (const from of places) {
+    const found = resolveFrom(from, pkg);
+    if (found) return found;
+  }
+  if (pkg === AUTO_INSTRUMENTATIONS) return undefined;
+  for (const from of places) {
+    const auto = resolveFrom(from, AUTO_INSTRUMENTATIONS);
+    const found = auto && resolveFrom(auto, pkg);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The package's exports, or undefined when it is not installed; a package that fails to load throws. */
+export function requireOptional<T>(pkg: string, searchDirs: readonly string[]): T | undefined {
+  const path = resolveOptional(pkg, searchDirs);
+  return path === undefined ? undefined : (require(path) as T);
+}
 
 export interface AppInfo {
   /** Where the app's own packages are looked up: the entry script's folder, then the working directory. */

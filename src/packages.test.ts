@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CATALOG, INSTRUMENTATION_NAMES } from './instrumentations/catalog';
 import { planInstrumentations } from './instrumentations/load';
-import { AUTO_INSTRUMENTATIONS, CLOUD_DETECTOR_PACKAGES, installCommand, missingPeer, PEERS, requireOptional, resolveOptional } from './packages';
+import { AUTO_INSTRUMENTATIONS, requireOptional, resolveOptional } from './modules';
+import { CLOUD_DETECTOR_PACKAGES, installCommand, missingPeer, PEERS } from './packages';
 
 const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;

@@ -10,8 +10,8 @@ import {
   type ResourceDetector,
 } from '@opentelemetry/resources';
 import type { DetectorName, ResolvedConfig } from './config/resolve';
-import type { AppInfo } from './modules';
-import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector, requireOptional } from './packages';
+import { requireOptional, type AppInfo } from './modules';
+import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector } from './packages';
 import { REDACTED, sinkRedactor } from './redaction/policy';
 
 /** argv can carry tokens (`--password=...`); the script path is enough to tell processes apart. */

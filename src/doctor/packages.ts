@@ -1,7 +1,8 @@
 import type { ResolvedConfig, Signal } from '../config/resolve';
 import { CATALOG } from '../instrumentations/catalog';
 import { missingInstrumentation, type Plan } from '../instrumentations/load';
-import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector, missingPeer, resolveOptional, type Peer } from '../packages';
+import { resolveOptional } from '../modules';
+import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector, missingPeer, type Peer } from '../packages';
 import type { Finding } from './findings';
 
 /**

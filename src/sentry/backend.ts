@@ -4,8 +4,8 @@ import type { Breadcrumb, ErrorBackend, ExceptionReport, Level } from '../errors
 import type { RequestData } from '../errors/request';
 import { describeError, type Logger } from '../logging/logger';
 import { untracedTransport, warnOnFailure } from './transport';
-import type { AppInfo } from '../modules';
-import { missingPeer, requireOptional } from '../packages';
+import { requireOptional, type AppInfo } from '../modules';
+import { missingPeer } from '../packages';
 import type { Redactor } from '../redaction/policy';
 import { scrubBreadcrumb, scrubEvent } from './scrub';
 
