@@ -17,7 +17,7 @@ import { slowRequestListener } from './http/slow-requests';
 import { CATALOG, type InstrumentationName } from './instrumentations/catalog';
 import { ExpressTemplates } from './instrumentations/express-templates';
 import { deferUntilRequired } from './instrumentations/lazy';
-import { esmTargets, isCore, loadInstrumentation, planInstrumentations } from './instrumentations/load';
+import { esmTargets, isCore, loadInstrumentation, missingInstrumentation, planInstrumentations } from './instrumentations/load';
 import { Activity, installBeforeExitFlush } from './lifecycle/before-exit';
 import { installCrashHandler } from './lifecycle/crash';
 import { flushUntilQuiet, flushWithin, type FlushTask } from './lifecycle/flush';
@@ -91,7 +91,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
 
   // Built on first use: detectors read files, and a metrics-only service may never need it.
   let built: Resource | undefined;
-  const resource = () => (built ??= (require('./resource') as typeof import('./resource')).buildResource(config, app));
+  const resource = () => (built ??= (require('./resource') as typeof import('./resource')).buildResource(config, app, (line) => logger.warn(line)));
 
   const redactor = (sink: Parameters<typeof sinkRedactor>[1]) => sinkRedactor(config.redaction, sink);
   const pipeline = startMetrics(config, logger, undo);
@@ -199,7 +199,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const load = (name: InstrumentationName) => {
     if (CATALOG[name].role === 'metrics') ensureTracerProvider();
     const sends = LOGGING_INSTRUMENTATIONS.includes(name) && ensureLoggerProvider();
-    instrumentations.push(...loadInstrumentation(name, { config, sendLogs: sends, attachContext }, logger));
+    instrumentations.push(...loadInstrumentation(name, { config, searchDirs: app.searchDirs, sendLogs: sends, attachContext }, logger));
     // After pg's own: its patch of pg-pool unwraps whatever wrapped `connect` before it.
     if (name === 'pg' && pipeline) {
       const pools = new PgPoolGauge();
@@ -212,9 +212,20 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   const esm = (options.esm ?? app.esmEntry) && registerEsmHook(esmTargets(plan.load), logger);
   // ES modules never pass through require: with the ESM hook everything loads now.
   const deferred = esm ? [] : plan.load.filter((name) => !isCore(name));
+  // Said when the app first requires the target, as the others load then: a package the app never loads says nothing.
+  const missing = new Set(plan.missing);
+  const warnMissing = (name: InstrumentationName) => logger.warn(missingInstrumentation(name), { install: CATALOG[name].pkg });
+  const missingLater = esm ? [] : plan.missing.filter((name) => !isCore(name));
   // Registered before any instrumentation exists: see deferUntilRequired.
-  undo.push(deferUntilRequired(deferred, load, logger));
+  undo.push(
+    deferUntilRequired([...deferred, ...missingLater], (name, id) => {
+      if (missing.has(name)) return warnMissing(name);
+      logger.debug(`Instrumentation ${name} loaded on first require of ${id}`);
+      load(name);
+    }),
+  );
   for (const name of plan.load) if (!deferred.includes(name)) load(name);
+  for (const name of plan.missing) if (!missingLater.includes(name)) warnMissing(name);
   // Whatever the tracing setup: a 5xx after a handler error is reported and typed in errors_total,
   // and the route label is the full template, never a concrete mount path.
   if (isInstalled('express', app.searchDirs)) instrumentations.push(new ExpressErrors(), new ExpressTemplates());
@@ -251,6 +262,8 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
     // Installed, enabled, and loaded only when the app first requires their package.
     deferred,
     notInstalled: plan.absent,
+    // Their target is installed but their package is not (see missingInstrumentation).
+    instrumentationNotInstalled: plan.missing,
     esm,
     startupMs: Math.round((performance.now() - startedAt) * 10) / 10,
   });

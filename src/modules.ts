@@ -2,19 +2,45 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 
-/**
- * Packages we ship either directly or through auto-instrumentations-node (which carries
- * the rest of the contrib instrumentations and the cloud detectors). Requiring through
- * its location keeps working when npm does not hoist them next to us.
- */
-export function requireBundled<T = unknown>(pkg: string): T {
+/** Carries every contrib instrumentation and resource detector, each as a dependency of its own. */
+export const AUTO_INSTRUMENTATIONS = '@opentelemetry/auto-instrumentations-node';
+
+function resolveFrom(from: string, pkg: string): string | undefined {
   try {
-    return require(pkg) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    const metaRequire = createRequire(require.resolve('@opentelemetry/auto-instrumentations-node'));
-    return metaRequire(pkg) as T;
+    return createRequire(from).resolve(pkg);
+  } catch {
+    return undefined;
   }
+}
+
+/**
+ * Where a package we do not ship (packages.ts) resolves, loading nothing; undefined when it is
+ * not installed. Looked for beside us first (hoisted next to our package, as npm installs the
+ * app's packages and our peers), then from the app's folders (our package may live elsewhere:
+ * NODE_PATH, a global install, a linked checkout), then inside an auto-instrumentations-node
+ * found either way (npm nests its dependencies there when their versions conflict with the app's).
+ * `self`: a file of ours, where resolution starts.
+ */
+export function resolveOptional(pkg: string, searchDirs: readonly string[], self: string = __filename): string | undefined {
+  // A file that need not exist: resolution starts from its folder, as the app's own require does.
+  const places = [self, ...searchDirs.map((dir) => join(dir, '__innatural_otel__.js'))];
+  for (const from of places) {
+    const found = resolveFrom(from, pkg);
+    if (found) return found;
+  }
+  if (pkg === AUTO_INSTRUMENTATIONS) return undefined;
+  for (const from of places) {
+    const auto = resolveFrom(from, AUTO_INSTRUMENTATIONS);
+    const found = auto && resolveFrom(auto, pkg);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The package's exports, or undefined when it is not installed; a package that fails to load throws. */
+export function requireOptional<T>(pkg: string, searchDirs: readonly string[]): T | undefined {
+  const path = resolveOptional(pkg, searchDirs);
+  return path === undefined ? undefined : (require(path) as T);
 }
 
 export interface AppInfo {

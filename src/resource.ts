@@ -11,7 +11,8 @@ import {
 } from '@opentelemetry/resources';
 import { clusterRole } from './cluster/role';
 import type { DetectorName, ResolvedConfig } from './config/resolve';
-import { requireBundled, type AppInfo } from './modules';
+import { requireOptional, type AppInfo } from './modules';
+import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector } from './packages';
 import { REDACTED, sinkRedactor } from './redaction/policy';
 
 /** argv can carry tokens (`--password=...`); the script path is enough to tell processes apart. */
@@ -26,8 +27,17 @@ const withoutArgs: ResourceDetector = {
   },
 };
 
-/** Cloud detectors call metadata endpoints; they are loaded only when named. */
-function detectorsFor(name: DetectorName): ResourceDetector[] {
+function detectorsFor(name: DetectorName, app: AppInfo, onMissing: (line: string) => void): ResourceDetector[] {
+  // Cloud detectors call metadata endpoints: they load only when named, from a package we do not ship.
+  if (isCloudDetector(name)) {
+    const { pkg, exports } = CLOUD_DETECTOR_PACKAGES[name];
+    const mod = requireOptional<Record<string, ResourceDetector | undefined>>(pkg, app.searchDirs);
+    if (!mod) {
+      onMissing(missingDetector(name));
+      return [];
+    }
+    return exports.map((n) => mod[n]).filter((d): d is ResourceDetector => d !== undefined);
+  }
   switch (name) {
     case 'env':
       return []; // OTEL_RESOURCE_ATTRIBUTES is parsed by our config and merged last
@@ -40,27 +50,8 @@ function detectorsFor(name: DetectorName): ResourceDetector[] {
     case 'serviceinstance':
       return [serviceInstanceIdDetector];
     case 'container':
-      // Our own dependency (on by default), so the preload bundle carries it; the cloud ones below are auto-instrumentations-node's.
+      // Our own dependency (on by default), so the preload bundle carries it.
       return [(require('@opentelemetry/resource-detector-container') as { containerDetector: ResourceDetector }).containerDetector];
-    case 'aws': {
-      const aws = requireBundled<Record<string, ResourceDetector>>('@opentelemetry/resource-detector-aws');
-      return ['awsEc2Detector', 'awsEcsDetector', 'awsEksDetector', 'awsBeanstalkDetector', 'awsLambdaDetector']
-        .map((n) => aws[n])
-        .filter((d): d is ResourceDetector => d !== undefined);
-    }
-    case 'gcp':
-      return [requireBundled<{ gcpDetector: ResourceDetector }>('@opentelemetry/resource-detector-gcp').gcpDetector];
-    case 'azure': {
-      const azure = requireBundled<Record<string, ResourceDetector>>('@opentelemetry/resource-detector-azure');
-      return ['azureAppServiceDetector', 'azureFunctionsDetector', 'azureVmDetector']
-        .map((n) => azure[n])
-        .filter((d): d is ResourceDetector => d !== undefined);
-    }
-    case 'alibaba':
-      return [
-        requireBundled<{ alibabaCloudEcsDetector: ResourceDetector }>('@opentelemetry/resource-detector-alibaba-cloud')
-          .alibabaCloudEcsDetector,
-      ];
   }
 }
 
@@ -80,8 +71,8 @@ function distroVersion(): string {
 }
 
 /** Precedence, lowest first: detectors, the app's package.json, OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME. */
-export function buildResource(config: ResolvedConfig, app: AppInfo): Resource {
-  const detected = detectResources({ detectors: config.resourceDetectors.flatMap(detectorsFor) });
+export function buildResource(config: ResolvedConfig, app: AppInfo, onMissing: (line: string) => void = () => {}): Resource {
+  const detected = detectResources({ detectors: config.resourceDetectors.flatMap((name) => detectorsFor(name, app, onMissing)) });
   const fromApp: Record<string, string> = {};
   if (app.name) fromApp['service.name'] = app.name;
   if (app.version) fromApp['service.version'] = app.version;

@@ -15,8 +15,9 @@ const ROOT = join(__dirname, '..');
 const SUITES = {
   all: { paths: ['dist/src', 'dist/test'], skip: [] },
   // What can differ between Node versions. The collector and Prometheus server tests, the
-  // dashboard in Chromium and the offline manifest checks run once, on the machine's Node.
-  node: { paths: ['dist/src', 'dist/test'], skip: ['dist/test/collector', 'dist/test/dashboard', 'dist/test/deploy'] },
+  // dashboard in Chromium, the offline manifest checks and the packaging test (npm pack and
+  // install) run once, on the machine's Node.
+  node: { paths: ['dist/src', 'dist/test'], skip: ['dist/test/collector', 'dist/test/dashboard', 'dist/test/deploy', 'dist/test/packaging'] },
   reliability: { paths: ['dist/test/reliability'], skip: [] },
 };
 

@@ -8,6 +8,7 @@ import { appInfo } from '../modules';
 import { apiFindings } from './api-version';
 import { exitStatus, type Finding } from './findings';
 import { knownMistakes } from './mistakes';
+import { exportingSignals, packageFindings } from './packages';
 import { checkDependencies, checkOtlp, checkSentry, sendSentryTestEvent, sendTestSpan } from './reach';
 import { malformedValues, unknownVariables } from './variables';
 
@@ -16,8 +17,10 @@ const USAGE = `Usage: innatural-otel doctor [--json] [--send-test-event] [--time
 Reads the environment exactly as the preload does and reports:
   the effective configuration (secrets redacted) and the instrumentations that would load here;
   unknown OTEL_*, INNATURAL_* and SENTRY_* variables, malformed values, known mistakes,
-  an @opentelemetry/api of the app's that cannot share the SDK's globals;
-  whether the OTLP endpoint, DATABASE_URL, REDIS_URL and the Sentry DSN answer.
+  an @opentelemetry/api of the app's that cannot share the SDK's globals, packages the
+  configuration needs that are not installed (Sentry, instrumentations, cloud detectors);
+  whether the OTLP endpoint (for each signal that would export), DATABASE_URL, REDIS_URL and
+  the Sentry DSN answer.
 
   --send-test-event  also send one test error to Sentry and one test span over OTLP, and print their ids
   --json             one JSON document on stdout
@@ -63,13 +66,17 @@ export interface DoctorReport {
     readonly appName: string | undefined;
     readonly load: ReadonlyArray<{ name: string; packages: readonly string[] }>;
     readonly notInstalled: ReadonlyArray<{ name: string; packages: readonly string[] }>;
+    /** Enabled, their target installed, but not their own package. */
+    readonly instrumentationNotInstalled: ReadonlyArray<{ name: string; package: string }>;
   };
   readonly findings: readonly Finding[];
 }
 
 export async function diagnose(env: Env, cwd: string, options: DoctorOptions): Promise<DoctorReport> {
   const { config, warnings } = resolveConfig(env);
-  const app = appInfo(undefined, cwd);
+  // The app is the working directory: with undefined, appInfo would take doctor's own script (argv[1])
+  // and find the packages installed beside our bin instead of the app's.
+  const app = appInfo('', cwd);
   const plan = planInstrumentations(config.instrumentations, app, {
     traces: config.traces.exporters.length > 0,
     metrics: config.metrics.exporters.length > 0,
@@ -77,10 +84,18 @@ export async function diagnose(env: Env, cwd: string, options: DoctorOptions): P
   });
   const withPackages = (name: keyof typeof CATALOG) => ({ name, packages: [...CATALOG[name].modules] });
 
-  const findings: Finding[] = [...unknownVariables(env), ...malformedValues(warnings), ...knownMistakes(config, env), ...apiFindings(app.searchDirs)];
+  const exporting = exportingSignals(config, plan);
+
+  const findings: Finding[] = [
+    ...unknownVariables(env),
+    ...malformedValues(warnings),
+    ...knownMistakes(config, env, exporting),
+    ...apiFindings(app.searchDirs),
+    ...packageFindings(config, app.searchDirs, plan),
+  ];
   if (config.disabled) findings.push({ level: 'warn', subject: 'OTEL_SDK_DISABLED', message: 'true: the preload loads nothing' });
   const checks = await Promise.all([
-    checkOtlp(config, options.timeoutMs),
+    checkOtlp(config, exporting, options.timeoutMs),
     checkDependencies(config, app.searchDirs, options.timeoutMs),
     checkSentry(config, options.timeoutMs),
   ]);
@@ -94,7 +109,13 @@ export async function diagnose(env: Env, cwd: string, options: DoctorOptions): P
     status: (['ok', 'warn', 'error'] as const)[exitCode],
     exitCode,
     configuration: summarizeConfig(config),
-    instrumentations: { appDir: cwd, appName: app.name, load: plan.load.map(withPackages), notInstalled: plan.absent.map(withPackages) },
+    instrumentations: {
+      appDir: cwd,
+      appName: app.name,
+      load: plan.load.map(withPackages),
+      notInstalled: plan.absent.map(withPackages),
+      instrumentationNotInstalled: plan.missing.map((name) => ({ name, package: CATALOG[name].pkg })),
+    },
     findings,
   };
 }
@@ -109,6 +130,9 @@ export function renderText(report: DoctorReport): string {
   lines.push(`  load: ${i.load.map((x) => x.name).join(', ') || 'none'}`);
   if (i.notInstalled.length > 0) {
     lines.push(`  enabled, package not installed here (${i.notInstalled.length}): ${i.notInstalled.map((x) => x.name).join(', ')}`);
+  }
+  if (i.instrumentationNotInstalled.length > 0) {
+    lines.push(`  enabled, package installed, instrumentation not installed (${i.instrumentationNotInstalled.length}): ${i.instrumentationNotInstalled.map((x) => x.name).join(', ')}`);
   }
   lines.push('', 'Checks:');
   if (report.findings.length === 0) lines.push('  nothing to check: no OTLP exporter, DATABASE_URL, REDIS_URL or SENTRY_DSN');

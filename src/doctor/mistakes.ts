@@ -6,13 +6,6 @@ const GRPC_PORT = '4317';
 const HTTP_PORT = '4318';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-function otlpSignals(config: ResolvedConfig): Array<{ signal: Signal; otlp: ResolvedConfig['traces']['otlp'] }> {
-  const out: Array<{ signal: Signal; otlp: ResolvedConfig['traces']['otlp'] }> = [];
-  if (config.traces.exporters.includes('otlp')) out.push({ signal: 'traces', otlp: config.traces.otlp });
-  if (config.metrics.exporters.includes('otlp')) out.push({ signal: 'metrics', otlp: config.metrics.otlp });
-  if (config.logs.exporters.includes('otlp')) out.push({ signal: 'logs', otlp: config.logs.otlp });
-  return out;
-}
 
 function portOf(url: string): string {
   try {
@@ -22,10 +15,11 @@ function portOf(url: string): string {
   }
 }
 
-/** Configurations that parse but cannot work, each seen often enough to name. */
-export function knownMistakes(config: ResolvedConfig, env: Env): Finding[] {
+/** Configurations that parse but cannot work, each seen often enough to name; `exporting`: the OTLP signals that would export. */
+export function knownMistakes(config: ResolvedConfig, env: Env, exporting: readonly Signal[]): Finding[] {
   const findings: Finding[] = [];
-  for (const { signal, otlp } of otlpSignals(config)) {
+  for (const signal of exporting) {
+    const otlp = config[signal].otlp;
     const port = portOf(otlp.endpoint);
     if (otlp.protocol !== 'grpc' && port === GRPC_PORT) {
       findings.push({

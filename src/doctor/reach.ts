@@ -47,9 +47,8 @@ const EMPTY: Record<Signal, () => unknown> = {
   },
 };
 
-/** One real, empty export per OTLP signal: the endpoint, protocol, headers and TLS as the preload uses them. */
-export async function checkOtlp(config: ResolvedConfig, timeoutMs: number): Promise<Finding[]> {
-  const signals = (['traces', 'metrics', 'logs'] as const).filter((s) => config[s].exporters.includes('otlp' as never));
+/** One real, empty export per signal that would export: the endpoint, protocol, headers and TLS as the preload uses them. */
+export async function checkOtlp(config: ResolvedConfig, signals: readonly Signal[], timeoutMs: number): Promise<Finding[]> {
   return Promise.all(
     signals.map(async (signal) => {
       const otlp = config[signal].otlp;

@@ -3,7 +3,8 @@ import type { ResolvedConfig } from '../config/resolve';
 import type { FinishListener } from '../http/requests';
 import { describeError, type Logger } from '../logging/logger';
 import type { CatalogMetrics } from '../metrics/catalog-metrics';
-import type { AppInfo } from '../modules';
+import { resolveOptional, type AppInfo } from '../modules';
+import { missingPeer } from '../packages';
 import type { Redactor } from '../redaction/policy';
 import type { SentryBackend } from '../sentry/backend';
 import { setErrorState } from './api';
@@ -20,15 +21,17 @@ export interface Errors {
 
 /**
  * Error reporting: always a JSON line, and Sentry when SENTRY_DSN is set. Without a DSN
- * no Sentry module is loaded. A Sentry that fails to start is one error line; errors are
- * still logged.
+ * no Sentry module is loaded. A Sentry that is not installed or fails to start is one error
+ * line; errors are still logged.
  */
 export function startErrors(config: ResolvedConfig, app: AppInfo, logger: Logger, redactor: Redactor, metrics: CatalogMetrics | undefined): Errors {
   let sentry: SentryBackend | undefined;
-  if (config.sentry) {
+  const sdk = config.sentry && resolveOptional('@sentry/node', app.searchDirs);
+  if (config.sentry && !sdk) logger.error(missingPeer('@sentry/node'));
+  if (config.sentry && sdk) {
     try {
       const { startSentry } = require('../sentry/backend') as typeof import('../sentry/backend');
-      sentry = startSentry(config.sentry, redactor, logger, app);
+      sentry = startSentry(config.sentry, redactor, logger, app, sdk);
     } catch (err) {
       logger.error(`Sentry failed to start: ${describeError(err)}; errors are logged locally only`);
     }

@@ -2,6 +2,8 @@
  * The instrumentations we can load, by the short names auto-instrumentations-node uses.
  * A pure table: nothing here is required until the loader picks an entry, because
  * requiring every instrumentation package is what makes stock preloads slow to start.
+ * The `shipped` ones are our dependencies; the others load from the package the user
+ * installs (see packages.ts), which costs the many who never use them nothing.
  */
 export interface CatalogEntry {
   readonly pkg: string;
@@ -23,25 +25,27 @@ export interface CatalogEntry {
    * pulls it in too, and an installed copy alone would not mean the app uses it.
    */
   readonly onlyWhenDeclared?: boolean;
+  /** A dependency of ours (the chatbot stack): always installed. A test holds this equal to package.json. */
+  readonly shipped?: true;
 }
 
 const entry = (
   short: string,
   exportName: string,
   modules: readonly string[],
-  extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause' | 'onlyWhenDeclared' | 'role'>> = {},
+  extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause' | 'onlyWhenDeclared' | 'role' | 'shipped'>> = {},
 ): CatalogEntry => ({ pkg: `@opentelemetry/instrumentation-${short}`, exportName, modules, ...extra });
 
 export const CATALOG = {
-  http: entry('http', 'HttpInstrumentation', [], { builtins: ['http', 'https'] }),
-  express: entry('express', 'ExpressInstrumentation', ['express']),
-  pg: entry('pg', 'PgInstrumentation', ['pg', 'pg-pool'], { role: 'metrics' }),
-  ioredis: entry('ioredis', 'IORedisInstrumentation', ['ioredis'], { role: 'metrics' }),
-  redis: entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client'], { role: 'metrics' }),
-  undici: entry('undici', 'UndiciInstrumentation', [], { builtins: [] }),
-  openai: entry('openai', 'OpenAIInstrumentation', ['openai'], { role: 'metrics' }),
-  winston: entry('winston', 'WinstonInstrumentation', ['winston'], { role: 'logs' }),
-  pino: entry('pino', 'PinoInstrumentation', ['pino'], { role: 'logs' }),
+  http: entry('http', 'HttpInstrumentation', [], { builtins: ['http', 'https'], shipped: true }),
+  express: entry('express', 'ExpressInstrumentation', ['express'], { shipped: true }),
+  pg: entry('pg', 'PgInstrumentation', ['pg', 'pg-pool'], { role: 'metrics', shipped: true }),
+  ioredis: entry('ioredis', 'IORedisInstrumentation', ['ioredis'], { role: 'metrics', shipped: true }),
+  redis: entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client'], { role: 'metrics', shipped: true }),
+  undici: entry('undici', 'UndiciInstrumentation', [], { builtins: [], shipped: true }),
+  openai: entry('openai', 'OpenAIInstrumentation', ['openai'], { role: 'metrics', shipped: true }),
+  winston: entry('winston', 'WinstonInstrumentation', ['winston'], { role: 'logs', shipped: true }),
+  pino: entry('pino', 'PinoInstrumentation', ['pino'], { role: 'logs', shipped: true }),
   amqplib: entry('amqplib', 'AmqplibInstrumentation', ['amqplib']),
   'aws-lambda': entry('aws-lambda', 'AwsLambdaInstrumentation', [], {
     offBecause: 'only meaningful inside AWS Lambda',
@@ -73,7 +77,7 @@ export const CATALOG = {
   mongodb: entry('mongodb', 'MongoDBInstrumentation', ['mongodb']),
   mongoose: entry('mongoose', 'MongooseInstrumentation', ['mongoose']),
   mysql: entry('mysql', 'MySQLInstrumentation', ['mysql'], { role: 'metrics' }),
-  mysql2: entry('mysql2', 'MySQL2Instrumentation', ['mysql2'], { role: 'metrics' }),
+  mysql2: entry('mysql2', 'MySQL2Instrumentation', ['mysql2'], { role: 'metrics', shipped: true }),
   'nestjs-core': entry('nestjs-core', 'NestInstrumentation', ['@nestjs/core']),
   net: entry('net', 'NetInstrumentation', [], {
     builtins: ['net'],

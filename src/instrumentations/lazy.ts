@@ -1,5 +1,4 @@
 import Module from 'node:module';
-import type { Logger } from '../logging/logger';
 import { CATALOG, type InstrumentationName } from './catalog';
 
 type Require = (this: NodeJS.Module, id: string) => unknown;
@@ -18,11 +17,7 @@ export function packageOf(id: string): string {
  * its hooks see the package and every internal file it pulls in, as if it had been
  * created at start. CommonJS only: ES modules never pass through require.
  */
-export function deferUntilRequired(
-  names: readonly InstrumentationName[],
-  load: (name: InstrumentationName) => void,
-  logger: Logger,
-): () => void {
+export function deferUntilRequired(names: readonly InstrumentationName[], load: (name: InstrumentationName, id: string) => void): () => void {
   const pending = new Map<string, InstrumentationName>();
   for (const name of names) for (const module of CATALOG[name].modules) pending.set(module, name);
   if (pending.size === 0) return () => {};
@@ -33,8 +28,7 @@ export function deferUntilRequired(
     const name = pending.size === 0 ? undefined : (pending.get(id) ?? pending.get(packageOf(id)));
     if (name !== undefined) {
       for (const module of CATALOG[name].modules) pending.delete(module);
-      logger.debug(`Instrumentation ${name} loaded on first require of ${id}`);
-      load(name);
+      load(name, id);
     }
     return original.call(this, id);
   };

@@ -4,7 +4,8 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from '../config/resolve';
 import { OwnRequests, ownEndpoints } from '../export/own-endpoints';
 import { describeError, type Logger } from '../logging/logger';
-import { isInstalled, requireBundled, type AppInfo } from '../modules';
+import { AUTO_INSTRUMENTATIONS, isInstalled, requireOptional, resolveOptional, type AppInfo } from '../modules';
+import { installCommand } from '../packages';
 import { HEALTH_PATHS } from '../health/routes';
 import { createIncomingFilter } from '../tracing/ignore';
 import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from './catalog';
@@ -19,7 +20,11 @@ export interface Plan {
   readonly load: readonly InstrumentationName[];
   /** Enabled, but their target package is not installed where the app runs. */
   readonly absent: readonly InstrumentationName[];
+  /** Enabled and their target installed (or node core), but not the instrumentation's own package: one of those we do not ship. */
+  readonly missing: readonly InstrumentationName[];
 }
+
+const found = (pkg: string, dirs: readonly string[]) => resolveOptional(pkg, dirs) !== undefined;
 
 /** Which instrumentations to load, without loading any. */
 export function planInstrumentations(
@@ -27,6 +32,7 @@ export function planInstrumentations(
   app: Pick<AppInfo, 'searchDirs' | 'declared'>,
   active: ActiveSignals,
   installed: (name: string, dirs: readonly string[]) => boolean = isInstalled,
+  available: (pkg: string, dirs: readonly string[]) => boolean = found,
 ): Plan {
   const useful = (entry: CatalogEntry) =>
     active.traces || (entry.role === 'metrics' && active.metrics) || (entry.role === 'logs' && active.logs);
@@ -35,13 +41,27 @@ export function planInstrumentations(
   ).filter((name) => !config.disabled.includes(name) && useful(CATALOG[name]));
   const load: InstrumentationName[] = [];
   const absent: InstrumentationName[] = [];
+  const missing: InstrumentationName[] = [];
   for (const name of enabled) {
     const entry: CatalogEntry = CATALOG[name];
     const present = (m: string) => installed(m, app.searchDirs) && (!entry.onlyWhenDeclared || app.declared.has(m));
-    if (entry.modules.length === 0 || entry.modules.some(present)) load.push(name);
-    else absent.push(name);
+    if (entry.modules.length > 0 && !entry.modules.some(present)) absent.push(name);
+    // Only for the targets the app has: a resolution each, none for the packages we ship.
+    else if (!entry.shipped && !available(entry.pkg, app.searchDirs)) missing.push(name);
+    else load.push(name);
   }
-  return { load, absent };
+  return { load, absent, missing };
+}
+
+/**
+ * The one line for an enabled instrumentation whose package is not installed: said when the
+ * app first requires its target (an installed package the app never loads says nothing), or
+ * at start for node core and under the ESM hook, and by doctor.
+ */
+export function missingInstrumentation(name: InstrumentationName): string {
+  const { pkg, modules } = CATALOG[name];
+  const target = modules[0] ?? name;
+  return `Instrumentation ${name} is enabled but ${pkg} is not installed, so ${target} is not traced: ${installCommand(pkg)} (or ${AUTO_INSTRUMENTATIONS}, which has every instrumentation), or add ${name} to OTEL_NODE_DISABLED_INSTRUMENTATIONS`;
 }
 
 /** Module names the ESM loader hook must intercept for the planned instrumentations, and only those. */
@@ -51,6 +71,8 @@ export function esmTargets(names: readonly InstrumentationName[]): string[] {
 
 export interface OptionsContext {
   readonly config: ResolvedConfig;
+  /** Where the app's packages are: the instrumentations we do not ship are installed there. */
+  readonly searchDirs: readonly string[];
   /** A logger provider exists: logger instrumentations may send records. */
   readonly sendLogs: boolean;
   /** The context manager's attach, for the server spans; absent without tracing (no server spans then). */
@@ -129,7 +151,9 @@ function createInstrumentation(name: InstrumentationName, ctx: OptionsContext): 
     return new ExpressRoutes();
   }
   const { pkg, exportName } = CATALOG[name];
-  const Ctor = requireBundled<Record<string, new (options: object) => Instrumentation>>(pkg)[exportName];
+  const mod = requireOptional<Record<string, new (options: object) => Instrumentation>>(pkg, ctx.searchDirs);
+  if (!mod) throw new Error(`${pkg} is not installed`);
+  const Ctor = mod[exportName];
   if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
   const instrumentation = new Ctor(optionsFor(name, ctx));
   // Some instrumentations (openai) declare their instrument fields as class fields, which

@@ -44,6 +44,20 @@ describe('installDiag', () => {
     assert.equal(warnings()[1]!.fields?.suppressed, 3);
   });
 
+  it('the SDK’s info lines (retry chatter while the collector is down) are debug, not the default level', () => {
+    const { logger, lines } = recorder();
+    undo = installDiag(logger, new RateLimiter(60_000, () => 0));
+    diag.info('Export retry time 5000ms exceeds remaining timeout 4132ms, not retrying further.');
+    diag.info('Export failed after maximum retry attempts (5).');
+    assert.deepEqual(
+      lines.map((l) => [l.severity, l.message.slice(0, 17)]),
+      [
+        ['debug', 'Export retry time'],
+        ['debug', 'Export failed aft'],
+      ],
+    );
+  });
+
   it('other SDK warnings stay one per kind', () => {
     const { logger, lines } = recorder();
     undo = installDiag(logger, new RateLimiter(60_000, () => 0));

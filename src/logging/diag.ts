@@ -60,7 +60,9 @@ export function installDiag(logger: Logger, limiter = new RateLimiter(REPORT_INT
       if ((severity === 'error' || severity === 'warn') && namesOurVariable(text)) return logger.debug(text);
       if ((severity === 'error' || severity === 'warn') && EXPORT_FAILURE.test(text)) return exportFailed(text);
       if (severity === 'error' || severity === 'warn') limited(severity, text);
-      else logger.log(severity, text);
+      // The SDK's info lines narrate its own work (a retry given up, a provider not built): what
+      // the user needs of them, a failed export, is the warning above, and our start line says the rest.
+      else logger.log(severity === 'info' ? 'debug' : severity, text);
     };
   const bridge: DiagLogger = {
     error: forward('error'),

@@ -4,7 +4,8 @@ import type { Breadcrumb, ErrorBackend, ExceptionReport, Level } from '../errors
 import type { RequestData } from '../errors/request';
 import { describeError, type Logger } from '../logging/logger';
 import { loopFreeHttp, untracedTransport, warnOnFailure } from './transport';
-import type { AppInfo } from '../modules';
+import { requireOptional, type AppInfo } from '../modules';
+import { missingPeer } from '../packages';
 import type { Redactor } from '../redaction/policy';
 import { scrubBreadcrumb, scrubEvent } from './scrub';
 
@@ -22,8 +23,9 @@ export interface SentryBackend extends ErrorBackend {
  * second time, start its own traces and install its own crash handlers. Events join the
  * active OpenTelemetry span's trace through `openTelemetryIntegration`.
  */
-export function startSentry(config: SentryConfig, redactor: Redactor, logger: Logger, app: AppInfo): SentryBackend {
-  const Sentry = require('@sentry/node') as typeof SentryNode;
+export function startSentry(config: SentryConfig, redactor: Redactor, logger: Logger, app: AppInfo, sdk: string): SentryBackend {
+  // An optional peer: installed beside the app, resolved where startErrors found it.
+  const Sentry = require(sdk) as typeof SentryNode;
   const integrations: ConstructorParameters<typeof SentryNode.NodeClient>[0]['integrations'] = [
     Sentry.eventFiltersIntegration(),
     Sentry.functionToStringIntegration(),
@@ -33,7 +35,7 @@ export function startSentry(config: SentryConfig, redactor: Redactor, logger: Lo
     Sentry.nodeContextIntegration(),
     Sentry.openTelemetryIntegration(),
   ];
-  const profiling = config.profilesSampleRate > 0 ? loadProfiling(logger) : undefined;
+  const profiling = config.profilesSampleRate > 0 ? loadProfiling(logger, app) : undefined;
   if (profiling) integrations.push(profiling);
   const client = new Sentry.NodeClient({
     dsn: config.dsn,
@@ -76,10 +78,14 @@ export function startSentry(config: SentryConfig, redactor: Redactor, logger: Lo
   };
 }
 
-function loadProfiling(logger: Logger): ReturnType<typeof import('@sentry/profiling-node').nodeProfilingIntegration> | undefined {
+function loadProfiling(logger: Logger, app: AppInfo): ReturnType<typeof import('@sentry/profiling-node').nodeProfilingIntegration> | undefined {
   try {
-    const { nodeProfilingIntegration } = require('@sentry/profiling-node') as typeof import('@sentry/profiling-node');
-    return nodeProfilingIntegration();
+    const profiler = requireOptional<typeof import('@sentry/profiling-node')>('@sentry/profiling-node', app.searchDirs);
+    if (!profiler) {
+      logger.warn(missingPeer('@sentry/profiling-node'));
+      return undefined;
+    }
+    return profiler.nodeProfilingIntegration();
   } catch (err) {
     logger.warn(`SENTRY_PROFILES_SAMPLE_RATE is set but @sentry/profiling-node cannot load (${describeError(err)}); profiling is off`);
     return undefined;

@@ -34,26 +34,34 @@ interface Run {
   ms: number;
 }
 
-/** An app folder with express installed and koa declared but not installed. */
-function appDir(): string {
+/** An app folder with `installed` in its node_modules (empty packages), declaring them and koa, which is not installed. */
+function appDir(installed: Record<string, string>): string {
   const dir = tempDir('doctor-app');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shop', version: '1.2.3', dependencies: { express: '^5.0.0', koa: '^2.0.0' } }));
-  mkdirSync(join(dir, 'node_modules', 'express'), { recursive: true });
-  writeFileSync(join(dir, 'node_modules', 'express', 'package.json'), JSON.stringify({ name: 'express', version: '5.1.0', main: 'index.js' }));
-  writeFileSync(join(dir, 'node_modules', 'express', 'index.js'), 'module.exports = {};\n');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shop', version: '1.2.3', dependencies: { ...installed, koa: '^2.0.0' } }));
+  for (const [name, version] of Object.entries(installed)) {
+    mkdirSync(join(dir, 'node_modules', name), { recursive: true });
+    writeFileSync(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: version.replace(/^\^/, ''), main: 'index.js' }));
+    writeFileSync(join(dir, 'node_modules', name, 'index.js'), 'module.exports = {};\n');
+  }
   return dir;
 }
 
-const APP = appDir();
+/** No logger: no log record would be exported, whatever OTEL_LOGS_EXPORTER says. */
+const APP = appDir({ express: '^5.1.0' });
+/** winston's instrumentation would send its records over OTLP. */
+const LOGGING_APP = appDir({ express: '^5.1.0', winston: '^3.18.0' });
+/** The real pg (ours, linked): the database check runs its query with the app's pg. */
+const PG_APP = appDir({ express: '^5.1.0' });
+symlinkSync(join(REPO, 'node_modules', 'pg'), join(PG_APP, 'node_modules', 'pg'), 'dir');
 
 /** Nothing reachable by default: each test adds what it checks. */
 const QUIET = { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
 
-function doctor(env: Record<string, string>, args: string[] = ['--json']): Promise<Run> {
+function doctor(env: Record<string, string>, args: string[] = ['--json'], cwd = APP): Promise<Run> {
   const started = performance.now();
   const proc = spawn(process.execPath, [join(REPO, 'bin', 'innatural-otel.js'), 'doctor', ...args], {
     env: { ...baseEnv(), ...env },
-    cwd: APP,
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -63,8 +71,8 @@ function doctor(env: Record<string, string>, args: string[] = ['--json']): Promi
   return new Promise((resolve) => proc.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started })));
 }
 
-async function report(env: Record<string, string>, args: string[] = []): Promise<{ run: Run; r: Report }> {
-  const run = await doctor(env, ['--json', ...args]);
+async function report(env: Record<string, string>, args: string[] = [], cwd = APP): Promise<{ run: Run; r: Report }> {
+  const run = await doctor(env, ['--json', ...args], cwd);
   let r: Report;
   try {
     r = JSON.parse(run.stdout) as Report;
@@ -100,12 +108,28 @@ describe('innatural-otel doctor', () => {
     assert.ok(r.configuration);
   });
 
-  it('exports an empty batch to a live OTLP endpoint, per signal, and says so', async () => {
+  it('exports an empty batch to a live OTLP endpoint, per signal that would export, and says so', async () => {
     otlp.clear();
-    const { r } = await report({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_METRICS_EXPORTER: 'otlp' });
+    const { r } = await report({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_METRICS_EXPORTER: 'otlp' }, [], LOGGING_APP);
     assert.equal(r.exitCode, 0, JSON.stringify(r.findings));
+    assert.ok(r.instrumentations.load.some((i) => i.name === 'winston'));
     assert.deepEqual(about(r, /^otlp/).map((f) => [f.subject, f.level]).sort(), [['otlp logs', 'ok'], ['otlp metrics', 'ok'], ['otlp traces', 'ok']]);
     assert.deepEqual(otlp.requests.map((q) => q.path).sort(), ['/v1/logs', '/v1/metrics', '/v1/traces']);
+  });
+
+  it('no logs finding when no logger instrumentation is planned: nothing would send a log record', async () => {
+    otlp.clear();
+    // On the gRPC port with http/protobuf, a known mistake, and checked it would be an error: neither is reported.
+    const { r } = await report({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://127.0.0.1:4317/v1/logs' });
+    assert.ok(!r.instrumentations.load.some((i) => ['winston', 'pino', 'bunyan'].includes(i.name)));
+    assert.deepEqual(about(r, /^otlp/).map((f) => [f.subject, f.level]), [['otlp traces', 'ok']]);
+    assert.equal(r.exitCode, 0, JSON.stringify(r.findings));
+    assert.deepEqual(otlp.requests.map((q) => q.path), ['/v1/traces']);
+    // Where winston is installed its records would go there: the logs endpoint is checked, and a closed port is an error.
+    const closed = `http://127.0.0.1:${await freePort()}/v1/logs`;
+    const logging = await report({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: closed }, ['--timeout', '1000'], LOGGING_APP);
+    assert.match(about(logging.r, /^otlp logs$/)[0]?.message ?? '', /ECONNREFUSED/, JSON.stringify(logging.r.findings));
+    assert.equal(logging.r.exitCode, 2);
   });
 
   it('a closed port is an error naming the refusal (exit 2)', async () => {
@@ -129,10 +153,10 @@ describe('innatural-otel doctor', () => {
   });
 
   it('checks the real PostgreSQL and Redis, and reports a wrong database as an error', async () => {
-    const good = await report({ ...QUIET, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', REDIS_URL: 'redis://127.0.0.1:6379' });
+    const good = await report({ ...QUIET, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test', REDIS_URL: 'redis://127.0.0.1:6379' }, [], PG_APP);
     assert.equal(good.r.exitCode, 0, JSON.stringify(good.r.findings));
     assert.deepEqual(about(good.r, /^(DATABASE_URL|REDIS_URL)/).map((f) => f.level), ['ok', 'ok']);
-    const bad = await report({ ...QUIET, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/no_such_db_doctor', REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const bad = await report({ ...QUIET, DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/no_such_db_doctor', REDIS_URL: `redis://127.0.0.1:${await freePort()}` }, [], PG_APP);
     assert.equal(bad.r.exitCode, 2);
     const [db, redis] = [about(bad.r, /^DATABASE_URL/)[0]!, about(bad.r, /^REDIS_URL/)[0]!];
     assert.equal(db.level, 'error');

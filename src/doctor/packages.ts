@@ -1,0 +1,39 @@
+import type { ResolvedConfig, Signal } from '../config/resolve';
+import { CATALOG } from '../instrumentations/catalog';
+import { missingInstrumentation, type Plan } from '../instrumentations/load';
+import { resolveOptional } from '../modules';
+import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector, missingPeer, type Peer } from '../packages';
+import type { Finding } from './findings';
+
+/**
+ * The signals the preload would export here: traces and metrics when an OTLP exporter is
+ * configured; logs only when a logger instrumentation would also load, since log records come
+ * from nowhere else (the logger provider is built when the first of them loads).
+ */
+export function exportingSignals(config: ResolvedConfig, plan: Plan): Signal[] {
+  const logsFrom = plan.load.filter((name) => CATALOG[name].role === 'logs');
+  return (['traces', 'metrics', 'logs'] as const).filter(
+    (signal) => config[signal].exporters.includes('otlp' as never) && (signal !== 'logs' || logsFrom.length > 0),
+  );
+}
+
+/** What the preload would say at start about packages we do not ship: the same lines, as findings. */
+export function packageFindings(config: ResolvedConfig, searchDirs: readonly string[], plan: Plan): Finding[] {
+  const findings: Finding[] = [];
+  // The SDK's absence costs the errors' delivery; the profiler's only profiles.
+  const peers: Array<[Peer, boolean, Finding['level']]> = [
+    ['@sentry/node', config.sentry !== undefined, 'error'],
+    ['@sentry/profiling-node', config.sentry !== undefined && config.sentry.profilesSampleRate > 0, 'warn'],
+  ];
+  for (const [pkg, wanted, level] of peers) {
+    if (!wanted) continue;
+    const path = resolveOptional(pkg, searchDirs);
+    findings.push(path ? { level: 'ok', subject: pkg, message: `installed (${path})` } : { level, subject: pkg, message: missingPeer(pkg) });
+  }
+  for (const name of plan.missing) findings.push({ level: 'warn', subject: CATALOG[name].pkg, message: missingInstrumentation(name) });
+  for (const name of config.resourceDetectors.filter(isCloudDetector)) {
+    const { pkg } = CLOUD_DETECTOR_PACKAGES[name];
+    if (resolveOptional(pkg, searchDirs) === undefined) findings.push({ level: 'warn', subject: pkg, message: missingDetector(name) });
+  }
+  return findings;
+}
