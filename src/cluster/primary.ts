@@ -124,7 +124,9 @@ export class ClusterPrimary {
       this.options.logger.warn('Cluster workers declare some metrics with other labels or buckets than the primary (another release of @innatural/otel?): those workers’ series of them are left out');
     }
     const workers = new Family(this.workersSpec, 10);
-    const running = this.sorted().filter((t) => t.worker.isConnected());
+    // Counted as the contributions above are, until its exit is handled: a killed worker
+    // disconnects before 'exit', and counting it out earlier would show its gauges with one worker fewer.
+    const running = this.sorted();
     workers.set(['running'], running.length);
     workers.set(['reporting'], running.filter((t) => t.misses === 0 && t.last).length);
     const exits = new Family(this.exitsSpec, 1);
