@@ -14,7 +14,7 @@ import { startHealth } from './health/start';
 import { installRequestTiming, type FinishListener } from './http/requests';
 import { installResponseTime } from './http/response-time';
 import { slowRequestListener } from './http/slow-requests';
-import { CATALOG, type InstrumentationName } from './instrumentations/catalog';
+import { CATALOG, type InstrumentationName } from './config/instrumentations';
 import { ExpressTemplates } from './instrumentations/express-templates';
 import { deferUntilRequired } from './instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, missingInstrumentation, planInstrumentations } from './instrumentations/load';

@@ -7,8 +7,8 @@ import { describeError, type Logger } from '../logging/logger';
 import { AUTO_INSTRUMENTATIONS, isInstalled, requireOptional, resolveOptional, type AppInfo } from '../modules';
 import { installCommand } from '../packages';
 import { HEALTH_PATHS } from '../health/routes';
-import { createIncomingFilter } from '../tracing/ignore';
-import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from './catalog';
+import { createIncomingFilter } from '../http/own-traffic';
+import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from '../config/instrumentations';
 
 export interface ActiveSignals {
   readonly traces: boolean;
