@@ -16,15 +16,17 @@ const LAYERS: readonly (readonly string[])[] = [
   ['logging'],
   ['export'],
   ['http'],
+  ['errors'],
   ['metrics'],
   ['tracing', 'logs'],
-  ['errors'],
   ['sentry'],
   ['cluster'],
   ['health'],
   ['instrumentations'],
   ['esm', 'lifecycle'],
   ['resource.ts', 'launchers.ts'],
+  // One start* per concern, each returning { flush, shutdown }; boot.ts composes them.
+  ['startup'],
   ['boot.ts'],
   ['start.ts', 'doctor'],
   ['index.ts'],
@@ -37,10 +39,6 @@ const LAYERS: readonly (readonly string[])[] = [
 const KNOWN: readonly string[] = [
   // logging/diag.ts asks whether the exit window is open (export/count-unsent.ts logs).
   'logging -> export',
-  // metrics/http-server.ts reads errors/express.ts's requestError and errors/name.ts.
-  'metrics -> errors',
-  // errors/start.ts loads sentry/backend.ts, which implements errors/reporter.ts's backend.
-  'errors -> sentry',
   // cluster/ reads the health checks' types; health/start.ts (the ops server) starts the cluster parts.
   'cluster -> health',
 ];
