@@ -6,7 +6,7 @@ import { OwnRequests, ownEndpoints } from '../export/own-endpoints';
 import { describeError, type Logger } from '../logging/logger';
 import { AUTO_INSTRUMENTATIONS, isInstalled, requireOptional, resolveOptional, type AppInfo } from '../modules';
 import { installCommand } from '../packages';
-import { HEALTH_PATHS } from '../health/routes';
+import { HEALTH_PATHS } from '../ops/routes';
 import { createIncomingFilter } from '../http/own-traffic';
 import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from '../config/instrumentations';
 

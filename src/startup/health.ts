@@ -1,5 +1,5 @@
-import { startHealth as serveHealth } from '../health/start';
-import type { ShutdownState } from '../health/lifecycle';
+import { startHealth as serveHealth } from '../ops/start';
+import type { ShutdownState } from '../health/shutdown-state';
 import type { Globals } from './globals';
 import type { Metrics } from './metrics';
 import { part, type Part } from './part';

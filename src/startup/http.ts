@@ -1,4 +1,4 @@
-import { isHealthPath } from '../health/routes';
+import { isHealthPath } from '../ops/routes';
 import { installRequestTiming, type FinishListener } from '../http/requests';
 import { installResponseTime } from '../http/response-time';
 import { slowRequestListener } from '../http/slow-requests';

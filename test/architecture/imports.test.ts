@@ -12,7 +12,7 @@ import { REPO } from '../support/app';
 const LAYERS: readonly (readonly string[])[] = [
   ['redaction'],
   ['config'],
-  ['modules.ts', 'packages.ts', 'otel-api.ts'],
+  ['modules.ts', 'packages.ts', 'otel-api.ts', 'global-slot.ts'],
   ['logging'],
   ['export'],
   ['http'],
@@ -20,8 +20,10 @@ const LAYERS: readonly (readonly string[])[] = [
   ['metrics'],
   ['tracing', 'logs'],
   ['sentry'],
-  ['cluster'],
+  // The probes and checks, then the cluster's share of them, then the server that answers them.
   ['health'],
+  ['cluster'],
+  ['ops'],
   ['instrumentations'],
   ['esm', 'lifecycle'],
   ['resource.ts', 'launchers.ts'],
@@ -39,8 +41,6 @@ const LAYERS: readonly (readonly string[])[] = [
 const KNOWN: readonly string[] = [
   // logging/diag.ts asks whether the exit window is open (export/count-unsent.ts logs).
   'logging -> export',
-  // cluster/ reads the health checks' types; health/start.ts (the ops server) starts the cluster parts.
-  'cluster -> health',
 ];
 
 type Unit = string;

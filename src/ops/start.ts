@@ -8,17 +8,17 @@ import type { Logger } from '../logging/logger';
 import type { CatalogMetrics } from '../metrics/catalog-metrics';
 import type { Registry } from '../metrics/registry';
 import type { AppInfo } from '../modules';
-import { setHealthChecks } from './api';
-import { HealthChecks } from './checks/registry';
+import { setHealthChecks } from '../health/api';
+import { HealthChecks } from '../health/checks/registry';
 import { sinkRedactor } from '../redaction/policy';
 import { MetricsHistory } from './history';
 import { reportHealthMetrics } from './metrics';
-import type { CheckFn } from './checks/types';
-import { ShutdownState } from './lifecycle';
-import type { NotConfigured } from './report';
+import type { CheckFn } from '../health/checks/types';
+import { ShutdownState } from '../health/shutdown-state';
+import type { NotConfigured } from '../health/report';
 import type { HealthDeps } from './routes';
 import { serveHealth, startHealthServer, type ListenOptions } from './server';
-import { CpuSampler } from './system';
+import { CpuSampler } from '../health/system';
 import { healthViews } from './views';
 
 export interface HealthOptions {
@@ -41,13 +41,13 @@ function builtInChecks(config: ResolvedConfig, app: AppInfo, checks: HealthCheck
   const { databaseUrl, redisUrl, ai } = config.health;
   const notConfigured: Record<string, NotConfigured> = {};
   if (databaseUrl) {
-    const { postgresCheck } = require('./checks/postgres') as typeof import('./checks/postgres');
+    const { postgresCheck } = require('../health/checks/postgres') as typeof import('../health/checks/postgres');
     checks.register('database', postgresCheck(databaseUrl, app.searchDirs), { critical: true });
   } else {
     notConfigured.database = { status: 'not_configured', connected: false, message: 'DATABASE_URL is not set' };
   }
   if (redisUrl) {
-    const { redisCheck } = require('./checks/redis') as typeof import('./checks/redis');
+    const { redisCheck } = require('../health/checks/redis') as typeof import('../health/checks/redis');
     checks.register('redis', redisCheck(redisUrl), { critical: false });
   } else {
     notConfigured.redis = { status: 'not_configured', connected: false, message: 'REDIS_URL is not set' };
