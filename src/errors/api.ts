@@ -4,6 +4,7 @@
  * Safe no-ops when the SDK is disabled; never throw.
  */
 import type { Span } from '@opentelemetry/api';
+import { globalSlot } from '../global-slot';
 import { errorClassName } from './name';
 import type { ErrorReporter, Level } from './reporter';
 
@@ -13,15 +14,14 @@ interface ErrorState {
   readonly metrics: { readonly errors: { inc(labels: readonly string[]): void } } | undefined;
 }
 
-const KEY = Symbol.for('@innatural/otel.errors');
-type WithState = typeof globalThis & { [KEY]?: ErrorState };
+const slot = globalSlot<ErrorState>('@innatural/otel.errors');
 
 export function setErrorState(state: ErrorState | undefined): void {
-  (globalThis as WithState)[KEY] = state;
+  slot.set(state);
 }
 
 function state(): ErrorState | undefined {
-  return (globalThis as WithState)[KEY];
+  return slot.get();
 }
 
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warning', 'log', 'info', 'debug'];
