@@ -1,7 +1,7 @@
 import * as ourApi from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedConfig } from '../config/resolve';
-import { installDiag, type DiagBridge } from '../logging/diag';
+import { installDiag, type DiagBridge } from '../export/diag';
 import type { Logger } from '../logging/logger';
 import { appInfo, type AppInfo } from '../modules';
 import { findApiCopies, loadRegistrar, planApi, registeredVersion } from '../otel-api';
