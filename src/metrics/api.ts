@@ -6,7 +6,7 @@ import { globalSlot } from '../global-slot';
 import { routeOfLabel } from '../http/route';
 import { stringify } from '../logging/logger';
 import type { AiLedger } from './ai-ledger';
-import type { CatalogMetrics } from './catalog-metrics';
+import type { CatalogMetrics } from './families';
 
 interface MetricsState {
   readonly metrics: CatalogMetrics;

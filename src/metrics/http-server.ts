@@ -3,7 +3,7 @@ import { requestError } from '../errors/express';
 import { errorClassName } from '../errors/name';
 import type { FinishListener } from '../http/requests';
 import { methodLabel, routeLabel } from '../http/route';
-import type { CatalogMetrics } from './catalog-metrics';
+import type { CatalogMetrics } from './families';
 
 /**
  * The error's class when a handler error caused the 5xx (`TypeError`), else the status's

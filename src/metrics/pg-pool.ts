@@ -1,5 +1,5 @@
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import type { CatalogMetrics } from './catalog-metrics';
+import type { CatalogMetrics } from './families';
 import type { Registry } from './registry';
 
 interface PgPool {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import type { CatalogMetrics } from '../metrics/families';
 import { CONTENT_TYPE, serialize } from '../metrics/prometheus';
 import type { Registry } from '../metrics/registry';
 import type { ShutdownState } from '../health/shutdown-state';

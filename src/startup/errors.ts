@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResolvedConfig } from '../config/resolve';
 import type { FinishListener } from '../http/requests';
 import { describeError, type Logger } from '../logging/logger';
-import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import type { CatalogMetrics } from '../metrics/families';
 import { resolveOptional, type AppInfo } from '../modules';
 import { missingPeer } from '../packages';
 import type { Globals } from './globals';

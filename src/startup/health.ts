@@ -1,4 +1,4 @@
-import { startHealth as serveHealth } from '../ops/start';
+import { startOps } from '../ops/serve';
 import type { ShutdownState } from '../health/shutdown-state';
 import type { Globals } from './globals';
 import type { Metrics } from './metrics';
@@ -12,7 +12,7 @@ export interface Health extends Part {
 /** The probes and checks, and the operations server (/metrics, the dashboard), or the cluster's share of them. */
 export function startHealth({ config, app, logger }: Globals, { pipeline }: Metrics): Health {
   return part(logger, (undo) => {
-    const health = serveHealth({ config, app, logger, registry: pipeline?.registry, catalog: pipeline?.catalog });
+    const health = startOps({ config, app, logger, registry: pipeline?.registry, catalog: pipeline?.catalog });
     undo.push(health.stop);
     return { state: health.shutdown };
   });

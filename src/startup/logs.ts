@@ -1,4 +1,4 @@
-import { createLoggerProvider } from '../logs/provider';
+import { createLoggerProvider } from '../log-records/provider';
 import { RedactingLogProcessor } from '../redaction/logs';
 import type { Globals } from './globals';
 import { part, type Part } from './part';

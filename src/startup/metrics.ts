@@ -1,6 +1,6 @@
 import { AiLedger } from '../metrics/ai-ledger';
 import { setMetricsState } from '../metrics/api';
-import { registerCatalog, type CatalogMetrics } from '../metrics/catalog-metrics';
+import { registerCatalog, type CatalogMetrics } from '../metrics/families';
 import { createMeterProvider, createPushReaders } from '../metrics/provider';
 import { Registry } from '../metrics/registry';
 import { installRuntimeMetrics } from '../metrics/runtime';

@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['http'],
   ['errors'],
   ['metrics'],
-  ['tracing', 'logs'],
+  ['tracing', 'log-records'],
   ['sentry'],
   // The probes and checks, then the cluster's share of them, then the server that answers them.
   ['health'],

@@ -5,7 +5,7 @@ import { announcePrimary, clusterRole, type ClusterRole } from '../cluster/role'
 import { answerPrimary } from '../cluster/worker';
 import type { ResolvedConfig } from '../config/resolve';
 import type { Logger } from '../logging/logger';
-import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import type { CatalogMetrics } from '../metrics/families';
 import type { Registry } from '../metrics/registry';
 import type { AppInfo } from '../modules';
 import { setHealthChecks } from '../health/api';
@@ -106,7 +106,7 @@ function startWorkerHealth({ config, logger, registry }: HealthOptions, id: stri
 }
 
 /** The health server, its checks, and (INNATURAL_APP_ROUTES) the same paths on the app's servers. */
-export function startHealth(options: HealthOptions): Health {
+export function startOps(options: HealthOptions): Health {
   const { config, app, logger, registry, catalog } = options;
   const role = options.role ?? clusterRole();
   if (role.kind === 'worker') return startWorkerHealth(options, role.id);
