@@ -98,30 +98,28 @@ function ownRequests(config: ResolvedConfig): OwnRequests | undefined {
   return own.size > 0 ? own : undefined;
 }
 
+/** Per-entry options; an entry not named here takes the instrumentation's defaults. */
+const OPTIONS: Partial<Record<InstrumentationName, (ctx: OptionsContext) => object>> = {
+  http: (ctx) => {
+    const own = ownRequests(ctx.config);
+    // Server requests are HttpServerSpans' (below); this one keeps the client side.
+    return { disableIncomingRequestInstrumentation: true, ...(own ? { ignoreOutgoingRequestHook: own.http } : {}) };
+  },
+  undici: (ctx) => {
+    const own = ownRequests(ctx.config);
+    return own ? { ignoreRequestHook: own.undici } : {};
+  },
+  winston: (ctx) => ({ disableLogSending: !ctx.sendLogs }),
+  pino: (ctx) => ({ disableLogSending: !ctx.sendLogs }),
+  bunyan: (ctx) => ({ disableLogSending: !ctx.sendLogs }),
+  // Parameter values are user data; the query text (placeholders only) is enough to debug.
+  pg: () => ({ enhancedDatabaseReporting: false }),
+  // Commands outside a request still count in redis_operations_total, as node-redis's do.
+  ioredis: () => ({ requireParentSpan: false }),
+};
+
 function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
-  switch (name) {
-    case 'http': {
-      const own = ownRequests(ctx.config);
-      // Server requests are HttpServerSpans' (below); this one keeps the client side.
-      return { disableIncomingRequestInstrumentation: true, ...(own ? { ignoreOutgoingRequestHook: own.http } : {}) };
-    }
-    case 'undici': {
-      const own = ownRequests(ctx.config);
-      return own ? { ignoreRequestHook: own.undici } : {};
-    }
-    case 'winston':
-    case 'pino':
-    case 'bunyan':
-      return { disableLogSending: !ctx.sendLogs };
-    case 'pg':
-      // Parameter values are user data; the query text (placeholders only) is enough to debug.
-      return { enhancedDatabaseReporting: false };
-    case 'ioredis':
-      // Commands outside a request still count in redis_operations_total, as node-redis's do.
-      return { requireParentSpan: false };
-    default:
-      return {};
-  }
+  return OPTIONS[name]?.(ctx) ?? {};
 }
 
 /**

@@ -13,8 +13,6 @@ import type { Metrics } from './metrics';
 import { part, type Part } from './part';
 import type { Tracing } from './tracing';
 
-const LOGGING_INSTRUMENTATIONS = ['winston', 'pino', 'bunyan'];
-
 export interface Instrumentations extends Part {
   /** What the start line reports. */
   summary(): {
@@ -38,7 +36,7 @@ export function startInstrumentations(globals: Globals, esmOption: boolean | und
     const instrumentations: Instrumentation[] = [];
     const load = (name: InstrumentationName) => {
       if (CATALOG[name].role === 'metrics') tracing.ensureProvider();
-      const sends = LOGGING_INSTRUMENTATIONS.includes(name) && logs.ensureProvider();
+      const sends = CATALOG[name].role === 'logs' && logs.ensureProvider();
       instrumentations.push(...loadInstrumentation(name, { config, searchDirs: app.searchDirs, sendLogs: sends, attachContext: tracing.attachContext }, logger));
       // After pg's own: its patch of pg-pool unwraps whatever wrapped `connect` before it.
       if (name === 'pg' && pipeline) {
