@@ -36,30 +36,50 @@ export interface Health {
   readonly stop: () => Promise<void>;
 }
 
+interface BuiltInCheck {
+  readonly name: string;
+  readonly critical: boolean;
+  /** The check, or undefined when its variable is not set; its module is required only then. */
+  create(config: ResolvedConfig, app: AppInfo): CheckFn | undefined;
+  /** What /api/health says of it when not configured. */
+  notConfigured(config: ResolvedConfig): NotConfigured;
+}
+
 /** Database and AI are critical (unhealthy, 503), Redis is not (degraded), as in the seed. */
+const BUILT_IN_CHECKS: readonly BuiltInCheck[] = [
+  {
+    name: 'database',
+    critical: true,
+    create: ({ health: { databaseUrl } }, app) =>
+      databaseUrl ? (require('../health/checks/postgres') as typeof import('../health/checks/postgres')).postgresCheck(databaseUrl, app.searchDirs) : undefined,
+    notConfigured: () => ({ status: 'not_configured', connected: false, message: 'DATABASE_URL is not set' }),
+  },
+  {
+    name: 'redis',
+    critical: false,
+    create: ({ health: { redisUrl } }) => (redisUrl ? (require('../health/checks/redis') as typeof import('../health/checks/redis')).redisCheck(redisUrl) : undefined),
+    notConfigured: () => ({ status: 'not_configured', connected: false, message: 'REDIS_URL is not set' }),
+  },
+  {
+    name: 'ai',
+    critical: true,
+    create: ({ health: { ai } }) => {
+      if (!ai.keyPresent && !ai.required) return undefined;
+      const result = ai.keyPresent
+        ? ({ status: 'healthy', configured: true, message: 'API key configured' } as const)
+        : ({ status: 'unhealthy', configured: false, message: `${ai.keyVariable} is not set` } as const);
+      return () => Promise.resolve(result);
+    },
+    notConfigured: ({ health: { ai } }) => ({ status: 'not_configured', configured: false, message: `${ai.keyVariable} is not set` }),
+  },
+];
+
 function builtInChecks(config: ResolvedConfig, app: AppInfo, checks: HealthChecks): Record<string, NotConfigured> {
-  const { databaseUrl, redisUrl, ai } = config.health;
   const notConfigured: Record<string, NotConfigured> = {};
-  if (databaseUrl) {
-    const { postgresCheck } = require('../health/checks/postgres') as typeof import('../health/checks/postgres');
-    checks.register('database', postgresCheck(databaseUrl, app.searchDirs), { critical: true });
-  } else {
-    notConfigured.database = { status: 'not_configured', connected: false, message: 'DATABASE_URL is not set' };
-  }
-  if (redisUrl) {
-    const { redisCheck } = require('../health/checks/redis') as typeof import('../health/checks/redis');
-    checks.register('redis', redisCheck(redisUrl), { critical: false });
-  } else {
-    notConfigured.redis = { status: 'not_configured', connected: false, message: 'REDIS_URL is not set' };
-  }
-  if (ai.keyPresent || ai.required) {
-    const result = ai.keyPresent
-      ? ({ status: 'healthy', configured: true, message: 'API key configured' } as const)
-      : ({ status: 'unhealthy', configured: false, message: `${ai.keyVariable} is not set` } as const);
-    const check: CheckFn = () => Promise.resolve(result);
-    checks.register('ai', check, { critical: true });
-  } else {
-    notConfigured.ai = { status: 'not_configured', configured: false, message: `${ai.keyVariable} is not set` };
+  for (const builtIn of BUILT_IN_CHECKS) {
+    const check = builtIn.create(config, app);
+    if (check) checks.register(builtIn.name, check, { critical: builtIn.critical });
+    else notConfigured[builtIn.name] = builtIn.notConfigured(config);
   }
   return notConfigured;
 }
