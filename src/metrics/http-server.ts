@@ -1,5 +1,5 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import { requestError } from '../errors/express';
+import { requestError } from '../errors/request-errors';
 import { errorClassName } from '../errors/name';
 import type { FinishListener } from '../http/requests';
 import { methodLabel, routeLabel } from '../http/route';

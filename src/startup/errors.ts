@@ -11,7 +11,7 @@ import { part, type Part } from './part';
 import type { Redactor } from '../redaction/policy';
 import type { SentryBackend } from '../sentry/backend';
 import { setErrorState } from '../errors/api';
-import { requestError } from '../errors/express';
+import { requestError } from '../errors/request-errors';
 import { ErrorReporter } from '../errors/reporter';
 
 export interface Errors extends Part {

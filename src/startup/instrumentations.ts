@@ -1,11 +1,11 @@
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { CATALOG, type InstrumentationName } from '../config/instrumentations';
 import { registerEsmHook } from '../esm/hook';
-import { ExpressErrors } from '../errors/express';
+import { ExpressErrors } from '../instrumentations/express-errors';
 import { ExpressTemplates } from '../instrumentations/express-templates';
 import { deferUntilRequired } from '../instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, missingInstrumentation, planInstrumentations } from '../instrumentations/load';
-import { PgPoolGauge } from '../metrics/pg-pool';
+import { PgPoolGauge } from '../instrumentations/pg-pool';
 import { isInstalled } from '../modules';
 import type { Globals } from './globals';
 import type { Logs } from './logs';
