@@ -8,7 +8,7 @@ import { pathOf } from '../http/route';
 import { asset, ASSET_PATHS } from './assets';
 import type { MetricsHistory } from './history';
 import { healthReport, type NotConfigured } from '../health/report';
-import { metricsSummary } from './summary';
+import { metricsSummary } from './metrics-summary';
 import { systemReport, type CpuSampler } from '../health/system';
 import type { Views } from './views';
 

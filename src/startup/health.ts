@@ -1,4 +1,4 @@
-import { startOps } from '../ops/serve';
+import { startOps } from '../ops/start-ops';
 import type { ShutdownState } from '../health/shutdown-state';
 import type { Globals } from './globals';
 import type { Metrics } from './metrics';

@@ -2,7 +2,7 @@ import { isHealthPath } from '../ops/routes';
 import { installRequestTiming, type FinishListener } from '../http/requests';
 import { installResponseTime } from '../http/response-time';
 import { slowRequestListener } from '../http/slow-requests';
-import { httpMetricsListener } from '../metrics/http-server';
+import { httpMetricsListener } from '../metrics/http-listener';
 import type { Errors } from './errors';
 import type { Globals } from './globals';
 import type { Metrics } from './metrics';

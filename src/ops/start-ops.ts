@@ -12,7 +12,7 @@ import { setHealthChecks } from '../health/api';
 import { HealthChecks } from '../health/checks/registry';
 import { sinkRedactor } from '../redaction/policy';
 import { MetricsHistory } from './history';
-import { reportHealthMetrics } from './metrics';
+import { reportHealthMetrics } from './health-metrics';
 import type { CheckFn } from '../health/checks/types';
 import { ShutdownState } from '../health/shutdown-state';
 import type { NotConfigured } from '../health/report';
