@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CATALOG, INSTRUMENTATION_NAMES } from './instrumentations/catalog';
+import { CATALOG, INSTRUMENTATION_NAMES } from './config/instrumentations';
 import { planInstrumentations } from './instrumentations/load';
 import { AUTO_INSTRUMENTATIONS, requireOptional, resolveOptional } from './modules';
 import { CLOUD_DETECTOR_PACKAGES, installCommand, missingPeer, PEERS } from './packages';

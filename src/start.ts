@@ -1,4 +1,5 @@
 import { resolveConfig } from './config/resolve';
+import { globalSlot } from './global-slot';
 import type { Env } from './config/variables';
 import { appEntry, detectLauncher, STARTS_THE_APP } from './launchers';
 import { createLogger, describeError, type Logger } from './logging/logger';
@@ -27,16 +28,14 @@ const NOOP: Handle = {
 };
 
 /** Global, not module-level: two copies of the package (or --require plus --import) must still start once. */
-const STATE = Symbol.for('@innatural/otel');
-type GlobalWithState = typeof globalThis & { [STATE]?: { handle: Handle; logger: Logger } };
+const slot = globalSlot<{ handle: Handle; logger: Logger }>('@innatural/otel');
 
 /**
  * Boots everything the environment asks for. Never throws: a failure is one error line
  * and the app runs uninstrumented.
  */
 export function start(options: StartOptions = {}): Handle {
-  const g = globalThis as GlobalWithState;
-  const existing = g[STATE];
+  const existing = slot.get();
   if (existing) {
     existing.logger.debug('@innatural/otel is already started; this second load does nothing');
     return existing.handle;
@@ -48,7 +47,7 @@ export function start(options: StartOptions = {}): Handle {
   // Before the warnings: the app this launcher starts reads the same variables and reports them.
   const launcher = config.skipLaunchers ? detectLauncher() : undefined;
   if (launcher) {
-    g[STATE] = { handle: NOOP, logger };
+    slot.set({ handle: NOOP, logger });
     logger.debug(`@innatural/otel does nothing in ${launcher.name}'s process: ${launcher.why ?? STARTS_THE_APP}; INNATURAL_SKIP_LAUNCHERS=false starts it here too`, {
       launcher: launcher.name,
       script: process.argv[1],
@@ -57,7 +56,7 @@ export function start(options: StartOptions = {}): Handle {
   }
   for (const warning of warnings) logger.warn(warning.message, { variable: warning.variable });
   if (config.disabled) {
-    g[STATE] = { handle: NOOP, logger };
+    slot.set({ handle: NOOP, logger });
     logger.debug('OTEL_SDK_DISABLED=true: nothing loaded');
     return NOOP;
   }
@@ -73,12 +72,12 @@ export function start(options: StartOptions = {}): Handle {
       forceFlush: () => running.flush(),
       shutdown: () => running.shutdown(),
     };
-    g[STATE] = { handle, logger };
+    slot.set({ handle, logger });
     return handle;
   } catch (err) {
     logger.error(`@innatural/otel failed to start: ${describeError(err)}; the app runs uninstrumented`);
     void teardown(undo, logger);
-    g[STATE] = { handle: NOOP, logger };
+    slot.set({ handle: NOOP, logger });
     return NOOP;
   }
 }
@@ -94,7 +93,7 @@ async function teardown(undo: Array<() => unknown>, logger: Logger): Promise<voi
 
 /** The running handle, or a no-op one when not started. */
 export function current(): Handle {
-  return (globalThis as GlobalWithState)[STATE]?.handle ?? NOOP;
+  return slot.get()?.handle ?? NOOP;
 }
 
 export function shutdown(): Promise<void> {

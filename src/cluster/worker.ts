@@ -4,7 +4,7 @@
  * and a closed channel (the primary gone, the worker disconnecting) is not an error.
  */
 import type { HealthChecks } from '../health/checks/registry';
-import type { ShutdownState } from '../health/lifecycle';
+import type { ShutdownState } from '../health/shutdown-state';
 import { describeError, type Logger } from '../logging/logger';
 import type { Registry } from '../metrics/registry';
 import { snapshotOf } from '../metrics/snapshot';

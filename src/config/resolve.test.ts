@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLOUD_DETECTORS, LOCAL_DETECTORS, resolveConfig } from './resolve';
-import { MALFORMED_ENV } from './malformed-env.fixture';
+import { MALFORMED_ENV } from '../../test/support/malformed-env';
 import { VARIABLES, type Env } from './variables';
 import { isSecretKey, redactUrl, REDACTED } from '../redaction/policy';
 

@@ -1,6 +1,6 @@
 import { EnvReader, type ConfigWarning } from './parse';
 import type { Env } from './variables';
-import { INSTRUMENTATION_NAMES, type InstrumentationName } from '../instrumentations/catalog';
+import { INSTRUMENTATION_NAMES, type InstrumentationName } from './instrumentations';
 import { REDACTION_SINKS, type RedactionSettings } from '../redaction/policy';
 
 export const LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const;

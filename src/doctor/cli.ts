@@ -1,7 +1,7 @@
 import { resolveConfig } from '../config/resolve';
 import { summarizeConfig } from '../config/summary';
 import type { Env } from '../config/variables';
-import { CATALOG } from '../instrumentations/catalog';
+import { CATALOG } from '../config/instrumentations';
 import { planInstrumentations } from '../instrumentations/load';
 import { stringify } from '../logging/logger';
 import { appInfo } from '../modules';

@@ -1,5 +1,5 @@
 import type { ResolvedConfig, Signal } from '../config/resolve';
-import { CATALOG } from '../instrumentations/catalog';
+import { CATALOG } from '../config/instrumentations';
 import { missingInstrumentation, type Plan } from '../instrumentations/load';
 import { resolveOptional } from '../modules';
 import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector, missingPeer, type Peer } from '../packages';

@@ -4,24 +4,24 @@
  * Safe no-ops when the SDK is disabled; never throw.
  */
 import type { Span } from '@opentelemetry/api';
-import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import { globalSlot } from '../global-slot';
 import { errorClassName } from './name';
 import type { ErrorReporter, Level } from './reporter';
 
 interface ErrorState {
   readonly reporter: ErrorReporter;
-  readonly metrics: CatalogMetrics | undefined;
+  /** The catalog's errors_total, by its shape alone: errors/ sits below metrics/ (see test/architecture). */
+  readonly metrics: { readonly errors: { inc(labels: readonly string[]): void } } | undefined;
 }
 
-const KEY = Symbol.for('@innatural/otel.errors');
-type WithState = typeof globalThis & { [KEY]?: ErrorState };
+const slot = globalSlot<ErrorState>('@innatural/otel.errors');
 
 export function setErrorState(state: ErrorState | undefined): void {
-  (globalThis as WithState)[KEY] = state;
+  slot.set(state);
 }
 
 function state(): ErrorState | undefined {
-  return (globalThis as WithState)[KEY];
+  return slot.get();
 }
 
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warning', 'log', 'info', 'debug'];

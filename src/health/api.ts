@@ -1,3 +1,4 @@
+import { globalSlot } from '../global-slot';
 import { describeError } from '../logging/logger';
 import type { CheckOptions, HealthChecks } from './checks/registry';
 import type { CheckResult, CheckStatus } from './checks/types';
@@ -5,11 +6,10 @@ import type { CheckResult, CheckStatus } from './checks/types';
 /** What an app's own check may return: true/undefined is healthy, false unhealthy, or a result object. */
 export type AppCheck = () => boolean | void | Partial<CheckResult> | Promise<boolean | void | Partial<CheckResult>>;
 
-const KEY = Symbol.for('@innatural/otel.health');
-type WithChecks = typeof globalThis & { [KEY]?: HealthChecks };
+const slot = globalSlot<HealthChecks>('@innatural/otel.health');
 
 export function setHealthChecks(checks: HealthChecks | undefined): void {
-  (globalThis as WithChecks)[KEY] = checks;
+  slot.set(checks);
 }
 
 const STATUSES: readonly CheckStatus[] = ['healthy', 'degraded', 'unhealthy'];
@@ -26,7 +26,7 @@ function normalize(value: boolean | void | Partial<CheckResult>, responseTime: n
  * critical, to readiness. A no-op when the SDK is disabled; never throws.
  */
 export function registerHealthCheck(name: string, check: AppCheck, options: CheckOptions = {}): void {
-  const checks = (globalThis as WithChecks)[KEY];
+  const checks = slot.get();
   if (!checks || typeof name !== 'string' || name === '' || typeof check !== 'function') return;
   checks.register(
     name,

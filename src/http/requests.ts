@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { isOwnServer } from '../tracing/ignore';
+import { isOwnServer } from './own-traffic';
 
 interface ServerMessage {
   readonly request: IncomingMessage;

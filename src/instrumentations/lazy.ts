@@ -1,5 +1,5 @@
 import Module from 'node:module';
-import { CATALOG, type InstrumentationName } from './catalog';
+import { CATALOG, type InstrumentationName } from '../config/instrumentations';
 
 type Require = (this: NodeJS.Module, id: string) => unknown;
 

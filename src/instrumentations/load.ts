@@ -6,9 +6,9 @@ import { OwnRequests, ownEndpoints } from '../export/own-endpoints';
 import { describeError, type Logger } from '../logging/logger';
 import { AUTO_INSTRUMENTATIONS, isInstalled, requireOptional, resolveOptional, type AppInfo } from '../modules';
 import { installCommand } from '../packages';
-import { HEALTH_PATHS } from '../health/routes';
-import { createIncomingFilter } from '../tracing/ignore';
-import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from './catalog';
+import { HEALTH_PATHS } from '../ops/routes';
+import { createIncomingFilter } from '../http/own-traffic';
+import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from '../config/instrumentations';
 
 export interface ActiveSignals {
   readonly traces: boolean;
@@ -98,30 +98,28 @@ function ownRequests(config: ResolvedConfig): OwnRequests | undefined {
   return own.size > 0 ? own : undefined;
 }
 
+/** Per-entry options; an entry not named here takes the instrumentation's defaults. */
+const OPTIONS: Partial<Record<InstrumentationName, (ctx: OptionsContext) => object>> = {
+  http: (ctx) => {
+    const own = ownRequests(ctx.config);
+    // Server requests are HttpServerSpans' (below); this one keeps the client side.
+    return { disableIncomingRequestInstrumentation: true, ...(own ? { ignoreOutgoingRequestHook: own.http } : {}) };
+  },
+  undici: (ctx) => {
+    const own = ownRequests(ctx.config);
+    return own ? { ignoreRequestHook: own.undici } : {};
+  },
+  winston: (ctx) => ({ disableLogSending: !ctx.sendLogs }),
+  pino: (ctx) => ({ disableLogSending: !ctx.sendLogs }),
+  bunyan: (ctx) => ({ disableLogSending: !ctx.sendLogs }),
+  // Parameter values are user data; the query text (placeholders only) is enough to debug.
+  pg: () => ({ enhancedDatabaseReporting: false }),
+  // Commands outside a request still count in redis_operations_total, as node-redis's do.
+  ioredis: () => ({ requireParentSpan: false }),
+};
+
 function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
-  switch (name) {
-    case 'http': {
-      const own = ownRequests(ctx.config);
-      // Server requests are HttpServerSpans' (below); this one keeps the client side.
-      return { disableIncomingRequestInstrumentation: true, ...(own ? { ignoreOutgoingRequestHook: own.http } : {}) };
-    }
-    case 'undici': {
-      const own = ownRequests(ctx.config);
-      return own ? { ignoreRequestHook: own.undici } : {};
-    }
-    case 'winston':
-    case 'pino':
-    case 'bunyan':
-      return { disableLogSending: !ctx.sendLogs };
-    case 'pg':
-      // Parameter values are user data; the query text (placeholders only) is enough to debug.
-      return { enhancedDatabaseReporting: false };
-    case 'ioredis':
-      // Commands outside a request still count in redis_operations_total, as node-redis's do.
-      return { requireParentSpan: false };
-    default:
-      return {};
-  }
+  return OPTIONS[name]?.(ctx) ?? {};
 }
 
 /**

@@ -2,7 +2,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { Registry, type Family } from './registry';
-import { registerCatalog, type CatalogMetrics } from './catalog-metrics';
+import { registerCatalog, type CatalogMetrics } from './families';
 import { AiLedger } from './ai-ledger';
 import {
   metrics as seedMetrics,

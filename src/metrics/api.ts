@@ -2,10 +2,11 @@
  * The seed's business-metric calls. Safe no-ops when the SDK is disabled or metrics are
  * off; bad arguments are normalised or dropped with a debug line, never thrown.
  */
+import { globalSlot } from '../global-slot';
 import { routeOfLabel } from '../http/route';
 import { stringify } from '../logging/logger';
 import type { AiLedger } from './ai-ledger';
-import type { CatalogMetrics } from './catalog-metrics';
+import type { CatalogMetrics } from './families';
 
 interface MetricsState {
   readonly metrics: CatalogMetrics;
@@ -14,15 +15,14 @@ interface MetricsState {
 }
 
 /** Global so that a second copy of the package (the app's own import) reaches the preload's registry. */
-const KEY = Symbol.for('@innatural/otel.metrics');
-type WithState = typeof globalThis & { [KEY]?: MetricsState };
+const slot = globalSlot<MetricsState>('@innatural/otel.metrics');
 
 export function setMetricsState(state: MetricsState | undefined): void {
-  (globalThis as WithState)[KEY] = state;
+  slot.set(state);
 }
 
 function state(): MetricsState | undefined {
-  return (globalThis as WithState)[KEY];
+  return slot.get();
 }
 
 const MAX_LABEL = 128;

@@ -11,7 +11,7 @@ import {
   type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import { Registry } from './registry';
-import { registerCatalog } from './catalog-metrics';
+import { registerCatalog } from './families';
 import { LATENCY_BUCKETS } from './catalog';
 import { RegistryProducer } from './otlp-producer';
 

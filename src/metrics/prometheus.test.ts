@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from './registry';
 import { CONTENT_TYPE, formatValue, serialize } from './prometheus';
-import { registerCatalog } from './catalog-metrics';
+import { registerCatalog } from './families';
 
 describe('serialize', () => {
   it('writes a labelled counter', () => {

@@ -1,6 +1,6 @@
 import type { Resource } from '@opentelemetry/resources';
 import type { MeterProvider, MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import type { ResolvedConfig } from '../config/resolve';
+import type { MetricExporterName, ResolvedConfig } from '../config/resolve';
 import { createOtlpExporter } from '../export/otlp';
 
 type SdkMetrics = typeof import('@opentelemetry/sdk-metrics');
@@ -8,15 +8,22 @@ type SdkMetrics = typeof import('@opentelemetry/sdk-metrics');
 /** sdk-metrics on first use: with only the Prometheus exporter it is never loaded. */
 const sdk = (): SdkMetrics => require('@opentelemetry/sdk-metrics') as SdkMetrics;
 
+/** One entry per pushing OTEL_METRICS_EXPORTER value; 'prometheus' is pulled from our server instead. */
+const PUSH_EXPORTERS: Record<MetricExporterName, ((metrics: ResolvedConfig['metrics']) => PushMetricExporter) | undefined> = {
+  prometheus: undefined,
+  otlp: (metrics) => createOtlpExporter<PushMetricExporter>('metrics', metrics.otlp),
+  console: () => new (sdk().ConsoleMetricExporter)(),
+};
+
 /** Push readers (OTLP, console). The Prometheus pull side is served by our own server. */
 export function createPushReaders(config: ResolvedConfig, producers: () => readonly MetricProducer[]): MetricReader[] {
   const { metrics } = config;
   const readers: MetricReader[] = [];
   for (const name of metrics.exporters) {
-    if (name === 'prometheus') continue;
-    const { ConsoleMetricExporter, PeriodicExportingMetricReader } = sdk();
-    const exporter =
-      name === 'otlp' ? createOtlpExporter<PushMetricExporter>('metrics', metrics.otlp) : new ConsoleMetricExporter();
+    const push = PUSH_EXPORTERS[name];
+    if (!push) continue;
+    const { PeriodicExportingMetricReader } = sdk();
+    const exporter = push(metrics);
     readers.push(
       new PeriodicExportingMetricReader({
         exporter,

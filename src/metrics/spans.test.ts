@@ -4,7 +4,7 @@ import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Registry, type Family } from './registry';
-import { registerCatalog, type CatalogMetrics } from './catalog-metrics';
+import { registerCatalog, type CatalogMetrics } from './families';
 import { AiLedger } from './ai-ledger';
 import { feedsMetrics, MetricsSpanProcessor } from './spans';
 

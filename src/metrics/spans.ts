@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AiLedger } from './ai-ledger';
-import type { CatalogMetrics } from './catalog-metrics';
+import type { CatalogMetrics } from './families';
 
 const SQL_OPERATIONS = new Set([
   'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'UPSERT', 'WITH', 'BEGIN', 'START', 'COMMIT', 'ROLLBACK',

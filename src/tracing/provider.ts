@@ -11,9 +11,14 @@ function batchProcessor(exporter: SpanExporter, { batch }: ResolvedConfig['trace
   return new BatchSpanProcessor(exporter, batch);
 }
 
+/** One entry per OTEL_TRACES_EXPORTER value. */
+const PROCESSORS: Record<TraceExporterName, (traces: ResolvedConfig['traces']) => SpanProcessor> = {
+  otlp: (traces) => batchProcessor(createOtlpExporter<SpanExporter>('traces', traces.otlp), traces),
+  console: () => new SimpleSpanProcessor(new ConsoleSpanExporter()),
+};
+
 function processorFor(name: TraceExporterName, traces: ResolvedConfig['traces']): SpanProcessor {
-  if (name === 'console') return new SimpleSpanProcessor(new ConsoleSpanExporter());
-  return batchProcessor(createOtlpExporter<SpanExporter>('traces', traces.otlp), traces);
+  return PROCESSORS[name](traces);
 }
 
 export interface TracerOptions {

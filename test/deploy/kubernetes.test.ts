@@ -11,7 +11,7 @@ import { before, describe, it } from 'node:test';
 import { parseAllDocuments, parse } from 'yaml';
 import { resolveConfig } from '../../src/config/resolve';
 import { VARIABLES, type VariableSpec } from '../../src/config/variables';
-import { HEALTH_PATHS } from '../../src/health/routes';
+import { HEALTH_PATHS } from '../../src/ops/routes';
 import { REPO } from '../support/app';
 
 const DIR = join(REPO, 'deploy', 'kubernetes');

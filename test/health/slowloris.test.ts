@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { HEALTH_SERVER_LIMITS } from '../../src/health/connections';
+import { HEALTH_SERVER_LIMITS } from '../../src/ops/connections';
 import { healthUrl, metricsOnlyEnv, startApp, type RunningApp } from '../support/app';
 import { waitFor } from '../support/wait';
 

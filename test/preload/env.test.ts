@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MALFORMED_ENV } from '../../src/config/malformed-env.fixture';
+import { MALFORMED_ENV } from '../support/malformed-env';
 import { startApp } from '../support/app';
 
 describe('malformed environment', () => {

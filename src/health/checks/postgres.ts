@@ -6,7 +6,7 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { describeError } from '../../logging/logger';
 import { isInstalled } from '../../modules';
-import { REDACTED } from '../../redaction/policy';
+import { errorText, scrub } from './failure';
 import type { CheckFn, CheckResult } from './types';
 
 export interface PostgresCheckOptions {
@@ -127,19 +127,7 @@ function secretsOf(url: string): string[] {
   return secrets.filter((s) => s !== '').sort((a, b) => b.length - a.length);
 }
 
-function scrub(message: string, secrets: readonly string[]): string {
-  let out = message;
-  for (const secret of secrets) out = out.split(secret).join(REDACTED);
-  return out;
-}
 
-function errorText(err: unknown): string {
-  // A host name with several addresses fails with an AggregateError whose own message is empty.
-  if (err instanceof AggregateError && err.message === '' && err.errors.length > 0) {
-    return err.errors.map(describeError).join('; ');
-  }
-  return describeError(err);
-}
 
 /** int32 length 8, int32 80877103: "may we speak TLS?". A PostgreSQL server answers one byte, 'S' or 'N'. */
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);

@@ -2,8 +2,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { describeError } from '../../logging/logger';
-import { REDACTED } from '../../redaction/policy';
+import { errorText, scrub } from './failure';
 import type { CheckFn, CheckResult } from './types';
 
 export interface RedisCheckOptions {
@@ -79,20 +78,7 @@ function encode(command: readonly string[]): string {
   return out;
 }
 
-function errorText(err: unknown): string {
-  // A host name with several addresses fails with an AggregateError whose own message is empty.
-  if (err instanceof AggregateError && err.message === '' && err.errors.length > 0) {
-    return err.errors.map(describeError).join('; ');
-  }
-  return describeError(err);
-}
 
-function scrub(message: string, secrets: readonly string[]): string {
-  let out = message;
-  // Longest first: the URL contains the password.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
-  return out;
-}
 
 /** A reply shown in a message: bounded and printable. */
 function quote(line: string): string {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { pathOf } from '../http/route';
+import { pathOf } from './route';
 
 /**
  * Servers we own (health, metrics). Their requests must never become spans or app

@@ -1,9 +1,9 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import { requestError } from '../errors/express';
+import { requestError } from '../errors/request-errors';
 import { errorClassName } from '../errors/name';
 import type { FinishListener } from '../http/requests';
 import { methodLabel, routeLabel } from '../http/route';
-import type { CatalogMetrics } from './catalog-metrics';
+import type { CatalogMetrics } from './families';
 
 /**
  * The error's class when a handler error caused the 5xx (`TypeError`), else the status's

@@ -7,7 +7,7 @@
  * value it uses when the variable is unset. `fallbackDescription` is the text the
  * warning gives after "using ".
  */
-import type { VariableName } from './variables';
+import type { VariableName } from '../../src/config/variables';
 
 export interface MalformedEnvRow {
   readonly variable: VariableName;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isOwnServer } from '../tracing/ignore';
+import { isOwnServer } from '../http/own-traffic';
 import { isHealthPath } from './routes';
 
 type Emit = (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;

@@ -1,15 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import type { CatalogMetrics } from '../metrics/families';
 import { CONTENT_TYPE, serialize } from '../metrics/prometheus';
 import type { Registry } from '../metrics/registry';
-import type { ShutdownState } from './lifecycle';
+import type { ShutdownState } from '../health/shutdown-state';
 import { pathOf } from '../http/route';
 import { asset, ASSET_PATHS } from './assets';
 import type { MetricsHistory } from './history';
-import { healthReport, type NotConfigured } from './report';
-import { metricsSummary } from './summary';
-import { systemReport, type CpuSampler } from './system';
+import { healthReport, type NotConfigured } from '../health/report';
+import { metricsSummary } from './metrics-summary';
+import { systemReport, type CpuSampler } from '../health/system';
 import type { Views } from './views';
 
 export interface HealthDeps {

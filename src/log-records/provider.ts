@@ -1,6 +1,6 @@
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, LogRecordProcessor, LoggerProvider as SdkLoggerProvider } from '@opentelemetry/sdk-logs';
-import type { ResolvedConfig } from '../config/resolve';
+import type { LogExporterName, ResolvedConfig } from '../config/resolve';
 import { createOtlpExporter } from '../export/otlp';
 
 /** Required only when a logger instrumentation will send records: sdk-logs is otherwise dead weight at start. */
@@ -13,10 +13,11 @@ export function createLoggerProvider(
   if (logs.exporters.length === 0) return undefined;
   const sdk = require('@opentelemetry/sdk-logs') as typeof import('@opentelemetry/sdk-logs');
   const { BatchLogRecordProcessor } = require('./batch-log-processor') as typeof import('./batch-log-processor');
-  const processors = logs.exporters.map((name) =>
-    name === 'console'
-      ? new sdk.SimpleLogRecordProcessor({ exporter: new sdk.ConsoleLogRecordExporter() })
-      : new BatchLogRecordProcessor(createOtlpExporter<LogRecordExporter>('logs', logs.otlp), logs.batch),
-  );
+  // One entry per OTEL_LOGS_EXPORTER value.
+  const processorFor: Record<LogExporterName, () => LogRecordProcessor> = {
+    otlp: () => new BatchLogRecordProcessor(createOtlpExporter<LogRecordExporter>('logs', logs.otlp), logs.batch),
+    console: () => new sdk.SimpleLogRecordProcessor({ exporter: new sdk.ConsoleLogRecordExporter() }),
+  };
+  const processors = logs.exporters.map((name) => processorFor[name]());
   return new sdk.LoggerProvider({ resource, processors: [...first, ...processors] });
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeError, type Logger } from '../logging/logger';
-import { markOwnServer } from '../tracing/ignore';
+import { markOwnServer } from '../http/own-traffic';
 import { guardConnections, healthServerOptions } from './connections';
 import { handleHealthRequest, type HealthDeps } from './routes';
 

@@ -6,11 +6,11 @@
 import { groupHealth, type WorkerReport } from '../cluster/group-health';
 import type { ClusterPrimary } from '../cluster/primary';
 import { CATALOG, type CatalogKey } from '../metrics/catalog';
-import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import type { CatalogMetrics } from '../metrics/families';
 import { Family, type Registry } from '../metrics/registry';
-import type { CheckOutcome, HealthChecks } from './checks/registry';
+import type { CheckOutcome, HealthChecks } from '../health/checks/registry';
 import type { GroupSample } from './history';
-import { readiness } from './report';
+import { readiness } from '../health/report';
 
 export interface MetricsView {
   readonly families: readonly Family[];

@@ -1,9 +1,9 @@
 import { diag as ourDiag, DiagLogLevel, type DiagAPI, type DiagLogger } from '@opentelemetry/api';
 import type { LogLevel } from '../config/resolve';
 import { VARIABLES } from '../config/variables';
-import { exitWindow } from '../export/exit-window';
-import { describeError, type Logger, type Severity } from './logger';
-import { RateLimiter } from './rate-limit';
+import { exitWindow } from './exit-window';
+import { describeError, type Logger, type Severity } from '../logging/logger';
+import { RateLimiter } from '../logging/rate-limit';
 
 const DIAG_LEVEL: Record<LogLevel, DiagLogLevel> = {
   none: DiagLogLevel.NONE,

@@ -5,20 +5,20 @@ import { announcePrimary, clusterRole, type ClusterRole } from '../cluster/role'
 import { answerPrimary } from '../cluster/worker';
 import type { ResolvedConfig } from '../config/resolve';
 import type { Logger } from '../logging/logger';
-import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import type { CatalogMetrics } from '../metrics/families';
 import type { Registry } from '../metrics/registry';
 import type { AppInfo } from '../modules';
-import { setHealthChecks } from './api';
-import { HealthChecks } from './checks/registry';
+import { setHealthChecks } from '../health/api';
+import { HealthChecks } from '../health/checks/registry';
 import { sinkRedactor } from '../redaction/policy';
 import { MetricsHistory } from './history';
-import { reportHealthMetrics } from './metrics';
-import type { CheckFn } from './checks/types';
-import { ShutdownState } from './lifecycle';
-import type { NotConfigured } from './report';
+import { reportHealthMetrics } from './health-metrics';
+import type { CheckFn } from '../health/checks/types';
+import { ShutdownState } from '../health/shutdown-state';
+import type { NotConfigured } from '../health/report';
 import type { HealthDeps } from './routes';
 import { serveHealth, startHealthServer, type ListenOptions } from './server';
-import { CpuSampler } from './system';
+import { CpuSampler } from '../health/system';
 import { healthViews } from './views';
 
 export interface HealthOptions {
@@ -36,30 +36,50 @@ export interface Health {
   readonly stop: () => Promise<void>;
 }
 
+interface BuiltInCheck {
+  readonly name: string;
+  readonly critical: boolean;
+  /** The check, or undefined when its variable is not set; its module is required only then. */
+  create(config: ResolvedConfig, app: AppInfo): CheckFn | undefined;
+  /** What /api/health says of it when not configured. */
+  notConfigured(config: ResolvedConfig): NotConfigured;
+}
+
 /** Database and AI are critical (unhealthy, 503), Redis is not (degraded), as in the seed. */
+const BUILT_IN_CHECKS: readonly BuiltInCheck[] = [
+  {
+    name: 'database',
+    critical: true,
+    create: ({ health: { databaseUrl } }, app) =>
+      databaseUrl ? (require('../health/checks/postgres') as typeof import('../health/checks/postgres')).postgresCheck(databaseUrl, app.searchDirs) : undefined,
+    notConfigured: () => ({ status: 'not_configured', connected: false, message: 'DATABASE_URL is not set' }),
+  },
+  {
+    name: 'redis',
+    critical: false,
+    create: ({ health: { redisUrl } }) => (redisUrl ? (require('../health/checks/redis') as typeof import('../health/checks/redis')).redisCheck(redisUrl) : undefined),
+    notConfigured: () => ({ status: 'not_configured', connected: false, message: 'REDIS_URL is not set' }),
+  },
+  {
+    name: 'ai',
+    critical: true,
+    create: ({ health: { ai } }) => {
+      if (!ai.keyPresent && !ai.required) return undefined;
+      const result = ai.keyPresent
+        ? ({ status: 'healthy', configured: true, message: 'API key configured' } as const)
+        : ({ status: 'unhealthy', configured: false, message: `${ai.keyVariable} is not set` } as const);
+      return () => Promise.resolve(result);
+    },
+    notConfigured: ({ health: { ai } }) => ({ status: 'not_configured', configured: false, message: `${ai.keyVariable} is not set` }),
+  },
+];
+
 function builtInChecks(config: ResolvedConfig, app: AppInfo, checks: HealthChecks): Record<string, NotConfigured> {
-  const { databaseUrl, redisUrl, ai } = config.health;
   const notConfigured: Record<string, NotConfigured> = {};
-  if (databaseUrl) {
-    const { postgresCheck } = require('./checks/postgres') as typeof import('./checks/postgres');
-    checks.register('database', postgresCheck(databaseUrl, app.searchDirs), { critical: true });
-  } else {
-    notConfigured.database = { status: 'not_configured', connected: false, message: 'DATABASE_URL is not set' };
-  }
-  if (redisUrl) {
-    const { redisCheck } = require('./checks/redis') as typeof import('./checks/redis');
-    checks.register('redis', redisCheck(redisUrl), { critical: false });
-  } else {
-    notConfigured.redis = { status: 'not_configured', connected: false, message: 'REDIS_URL is not set' };
-  }
-  if (ai.keyPresent || ai.required) {
-    const result = ai.keyPresent
-      ? ({ status: 'healthy', configured: true, message: 'API key configured' } as const)
-      : ({ status: 'unhealthy', configured: false, message: `${ai.keyVariable} is not set` } as const);
-    const check: CheckFn = () => Promise.resolve(result);
-    checks.register('ai', check, { critical: true });
-  } else {
-    notConfigured.ai = { status: 'not_configured', configured: false, message: `${ai.keyVariable} is not set` };
+  for (const builtIn of BUILT_IN_CHECKS) {
+    const check = builtIn.create(config, app);
+    if (check) checks.register(builtIn.name, check, { critical: builtIn.critical });
+    else notConfigured[builtIn.name] = builtIn.notConfigured(config);
   }
   return notConfigured;
 }
@@ -106,7 +126,7 @@ function startWorkerHealth({ config, logger, registry }: HealthOptions, id: stri
 }
 
 /** The health server, its checks, and (INNATURAL_APP_ROUTES) the same paths on the app's servers. */
-export function startHealth(options: HealthOptions): Health {
+export function startOps(options: HealthOptions): Health {
   const { config, app, logger, registry, catalog } = options;
   const role = options.role ?? clusterRole();
   if (role.kind === 'worker') return startWorkerHealth(options, role.id);

@@ -1,6 +1,6 @@
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
-import type { CatalogMetrics } from './catalog-metrics';
-import type { Registry } from './registry';
+import type { CatalogMetrics } from '../metrics/families';
+import type { Registry } from '../metrics/registry';
 
 interface PgPool {
   readonly totalCount: number;

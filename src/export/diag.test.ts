@@ -3,8 +3,8 @@ import { diag } from '@opentelemetry/api';
 import { globalErrorHandler } from '@opentelemetry/core';
 import { afterEach, describe, it } from 'node:test';
 import { installDiag } from './diag';
-import type { Logger, Severity } from './logger';
-import { RateLimiter } from './rate-limit';
+import type { Logger, Severity } from '../logging/logger';
+import { RateLimiter } from '../logging/rate-limit';
 
 function recorder() {
   const lines: Array<{ severity: Severity; message: string; fields?: Readonly<Record<string, unknown>> }> = [];

@@ -1,6 +1,6 @@
-import type { CatalogMetrics } from '../metrics/catalog-metrics';
+import type { CatalogMetrics } from '../metrics/families';
 import type { Registry } from '../metrics/registry';
-import type { ShutdownState } from './lifecycle';
+import type { ShutdownState } from '../health/shutdown-state';
 import type { HealthView } from './views';
 
 /**
