@@ -91,11 +91,15 @@ function hasAuth(flat: string): boolean {
 }
 
 export class KeyPolicy {
-  private readonly extra: readonly string[];
+  /** Each extra key as written (lower-cased) and without separators, computed once. */
+  private readonly extra: ReadonlyArray<{ readonly lower: string; readonly flat: string }>;
 
   /** `extraKeys` are matched anywhere in the key, case and separators ignored, as the built-in fragments. */
   constructor(extraKeys: readonly string[] = []) {
-    this.extra = extraKeys.map((k) => k.trim().toLowerCase()).filter((k) => k !== '');
+    this.extra = extraKeys
+      .map((k) => k.trim().toLowerCase())
+      .filter((k) => k !== '')
+      .map((lower) => ({ lower, flat: normalize(lower) || '\u0000' }));
   }
 
   /**
@@ -109,7 +113,7 @@ export class KeyPolicy {
     if (hasToken(flat) || hasAuth(flat)) return true;
     for (const f of FRAGMENTS) if (flat.includes(f)) return true;
     const lower = key.toLowerCase();
-    for (const e of this.extra) if (lower.includes(e) || flat.includes(normalize(e) || '\u0000')) return true;
+    for (const e of this.extra) if (lower.includes(e.lower) || flat.includes(e.flat)) return true;
     // Splitting into words costs more than the rest: only when a word could be there at all.
     let candidate = false;
     for (const w of WORDS) if (flat.includes(w)) candidate = true;

@@ -103,7 +103,7 @@ export class Redactor {
     let url: URL;
     try {
       // Userinfo first on the raw text: `user:pa/ss@host` parses as a port and a path.
-      url = new URL(this.text(capped(value)));
+      url = new URL(this.text(value));
     } catch {
       return REDACTED;
     }

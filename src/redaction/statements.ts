@@ -19,7 +19,7 @@ function dollarTag(sql: string, i: number): string | undefined {
   while (j < sql.length && j - i <= 64) {
     const c = sql.charCodeAt(j);
     if (c === 36) return sql.slice(i, j + 1);
-    if (!isIdentChar(c) || c === 36) return undefined;
+    if (!isIdentChar(c)) return undefined;
     j++;
   }
   return undefined;
