@@ -87,6 +87,8 @@ export interface ResolvedConfig {
     readonly exportTimeoutMs: number;
     readonly prefix: string;
     readonly cardinalityLimit: number;
+    /** Trace and span ids of a recent sampled request per bucket, on /metrics (OpenMetrics) and over OTLP. */
+    readonly exemplars: boolean;
   };
   readonly logs: {
     readonly exporters: readonly LogExporterName[];
@@ -192,6 +194,7 @@ export function resolveConfig(env: Env): Resolution {
       exportTimeoutMs: r.integer('OTEL_METRIC_EXPORT_TIMEOUT', 30000, { min: 1, max: MAX_MS }),
       prefix: r.matching('INNATURAL_METRICS_PREFIX', /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name prefix', 'innatural_chatbot'),
       cardinalityLimit: r.integer('INNATURAL_METRICS_CARDINALITY_LIMIT', 2000, { min: 1, max: 1_000_000 }),
+      exemplars: r.boolean('INNATURAL_METRICS_EXEMPLARS', true),
     },
     logs: {
       exporters: withoutNone(r.list('OTEL_LOGS_EXPORTER', LOG_EXPORTERS, ['otlp'])),

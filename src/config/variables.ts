@@ -130,6 +130,10 @@ export const VARIABLES = {
   INNATURAL_SENTRY_TRACES: { kind: 'boolean', description: 'also send spans to Sentry (default true with a DSN)' },
   INNATURAL_METRICS_PREFIX: { kind: 'string', description: 'prefix of the catalog metric names (default innatural_chatbot)' },
   INNATURAL_METRICS_CARDINALITY_LIMIT: { kind: 'integer', description: 'series cap per metric; above it one overflow series' },
+  INNATURAL_METRICS_EXEMPLARS: {
+    kind: 'boolean',
+    description: 'false: no exemplars (trace ids of sampled requests) on the duration histograms and request/error counters',
+  },
   INNATURAL_EXPRESS_LAYER_SPANS: {
     kind: 'boolean',
     description: 'true: the stock express instrumentation, a span per middleware (default: one span per matched route)',

@@ -3,7 +3,7 @@
  * DSN, to Sentry; spans are OpenTelemetry spans, so they reach every trace backend.
  * Safe no-ops when the SDK is disabled; never throw.
  */
-import type { Span } from '@opentelemetry/api';
+import type { Span, SpanContext } from '@opentelemetry/api';
 import { globalSlot } from '../global-slot';
 import { errorClassName } from './name';
 import type { ErrorReporter, Level } from './reporter';
@@ -11,7 +11,7 @@ import type { ErrorReporter, Level } from './reporter';
 interface ErrorState {
   readonly reporter: ErrorReporter;
   /** The catalog's errors_total, by its shape alone: errors/ sits below metrics/ (see test/architecture). */
-  readonly metrics: { readonly errors: { inc(labels: readonly string[]): void } } | undefined;
+  readonly metrics: { readonly errors: { inc(labels: readonly string[], by?: number, ids?: SpanContext): void } } | undefined;
 }
 
 const slot = globalSlot<ErrorState>('@innatural/otel.errors');
@@ -31,7 +31,7 @@ export function captureException(error: unknown, ctx?: Record<string, unknown>):
   const st = state();
   if (!st) return undefined;
   try {
-    st.metrics?.errors.inc([errorClassName(error) ?? 'Error', 'error']);
+    st.metrics?.errors.inc([errorClassName(error) ?? 'Error', 'error'], 1, otelApi().trace.getActiveSpan()?.spanContext());
     return st.reporter.exception(error, { level: 'error', mechanism: 'api', handled: true, context: ctx });
   } catch {
     return undefined;

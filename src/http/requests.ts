@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { isOwnServer } from './own-traffic';
@@ -9,6 +10,18 @@ interface ServerMessage {
 }
 
 const STARTED = Symbol('innatural.requestStart');
+
+/**
+ * The request's OpenTelemetry context (its server span's), on the request and on its response:
+ * set by our server-span instrumentation, read by its event wrap and by the metrics (exemplars).
+ */
+export const REQUEST_CONTEXT = Symbol('innatural.requestContext');
+type WithContext = { [REQUEST_CONTEXT]?: Context };
+
+export function requestContextOf(req: IncomingMessage): Context | undefined {
+  return (req as WithContext)[REQUEST_CONTEXT];
+}
+
 type Timed = IncomingMessage & { [STARTED]?: number };
 
 /** performance.now() when the app's server received the request; undefined for our own servers. */

@@ -1,6 +1,7 @@
 import { context, type Context } from '@opentelemetry/api';
 import type { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { REQUEST_CONTEXT } from '../http/requests';
 
 /**
  * Every event of a server request and its response runs in the request's context: the body's
@@ -20,13 +21,13 @@ import { IncomingMessage, ServerResponse } from 'node:http';
  * while the request's context is not the current one (under async_hooks it mostly is, through the
  * connection; under AsyncContextFrame that is about one event per request, `end`).
  */
-const CONTEXT = Symbol('innatural.requestContext');
+const CONTEXT = REQUEST_CONTEXT;
 type Carrier = EventEmitter & { [CONTEXT]?: Context };
 type Emit = (this: Carrier, event: string | symbol, ...args: unknown[]) => boolean;
 
 export function setRequestContext(req: IncomingMessage, res: ServerResponse, ctx: Context): void {
-  (req as Carrier)[CONTEXT] = ctx;
-  (res as Carrier)[CONTEXT] = ctx;
+  (req as unknown as Carrier)[CONTEXT] = ctx;
+  (res as unknown as Carrier)[CONTEXT] = ctx;
 }
 
 /** Wraps both prototypes' `emit`; returns the undo. Client responses (also IncomingMessage) carry no context and pass through. */

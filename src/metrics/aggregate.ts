@@ -5,7 +5,7 @@
  * except for what it had counted (see `retire`).
  */
 import { Family, type MetricSpec } from './registry';
-import { numberOf, snapshotOf, type FamilySnapshot } from './snapshot';
+import { exemplarsOf, numberOf, snapshotOf, type FamilySnapshot } from './snapshot';
 
 /** The `worker` label value of the primary's own series. */
 export const PRIMARY_WORKER = 'primary';
@@ -31,6 +31,8 @@ function add(into: Family, from: FamilySnapshot): void {
   for (const s of from.series) {
     if (from.spec.type === 'histogram') into.addHistogram(s.l, s.c ?? [], numberOf(s.s), s.n ?? 0);
     else into.inc(s.l, numberOf(s.v));
+    // The newest exemplar of each bucket across the processes stays.
+    for (const { bucket, exemplar } of exemplarsOf(s)) into.addExemplar(s.l, bucket, exemplar);
   }
 }
 

@@ -2,6 +2,7 @@
  * The seed's business-metric calls. Safe no-ops when the SDK is disabled or metrics are
  * off; bad arguments are normalised or dropped with a debug line, never thrown.
  */
+import type { SpanContext } from '@opentelemetry/api';
 import { globalSlot } from '../global-slot';
 import { routeOfLabel } from '../http/route';
 import { stringify } from '../logging/logger';
@@ -12,6 +13,11 @@ interface MetricsState {
   readonly metrics: CatalogMetrics;
   readonly ai: AiLedger;
   readonly debug: (message: string) => void;
+}
+
+/** The active span's ids, for an exemplar. Required on use: an app importing this package with the SDK disabled loads no OpenTelemetry module. */
+function activeSpanIds(): SpanContext | undefined {
+  return (require('@opentelemetry/api') as typeof import('@opentelemetry/api')).trace.getActiveSpan()?.spanContext();
 }
 
 /** Global so that a second copy of the package (the app's own import) reaches the preload's registry. */
@@ -69,7 +75,7 @@ export function trackAIRequest(
   }
   const elapsed = typeof startTime === 'number' ? Date.now() - startTime : NaN;
   if (Number.isFinite(elapsed) && elapsed >= 0) {
-    st.metrics.aiRequestDuration.observe([m, success ? 'success' : 'error'], elapsed / 1000);
+    st.metrics.aiRequestDuration.observe([m, success ? 'success' : 'error'], elapsed / 1000, activeSpanIds());
   } else {
     st.debug(`metrics: trackAIRequest startTime ${stringify(startTime)} is not a past Date.now(); duration dropped`);
   }
@@ -82,7 +88,7 @@ export function trackAIRequest(
 export function recordError(type: string, severity: string = 'error'): void {
   const st = state();
   if (!st) return;
-  st.metrics.errors.inc([label(type, 'error type', st), label(severity, 'severity', st)]);
+  st.metrics.errors.inc([label(type, 'error type', st), label(severity, 'severity', st)], 1, activeSpanIds());
 }
 
 export function setActiveSessions(value: number): void {

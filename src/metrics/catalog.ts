@@ -24,12 +24,14 @@ export const CATALOG = {
     labels: ['method', 'route', 'status_code'],
     buckets: LATENCY_BUCKETS,
     unit: 's',
+    exemplars: true,
   },
   httpRequests: {
     suffix: 'http_requests_total',
     type: 'counter',
     help: 'Total number of HTTP requests',
     labels: ['method', 'route', 'status_code'],
+    exemplars: true,
   },
   activeSessions: { suffix: 'active_sessions', type: 'gauge', help: 'Number of active chat sessions', labels: [] },
   messages: {
@@ -45,6 +47,7 @@ export const CATALOG = {
     labels: ['model', 'status'],
     buckets: LATENCY_BUCKETS,
     unit: 's',
+    exemplars: true,
   },
   aiTokens: { suffix: 'ai_tokens_total', type: 'counter', help: 'Total number of AI tokens consumed', labels: ['model', 'type'] },
   dbQueryDuration: {
@@ -54,6 +57,7 @@ export const CATALOG = {
     labels: ['operation', 'db_system'],
     buckets: DB_BUCKETS,
     unit: 's',
+    exemplars: true,
   },
   dbConnections: { suffix: 'db_connections', type: 'gauge', help: 'Database pool connections by state', labels: ['state'] },
   redisOperations: {
@@ -62,7 +66,13 @@ export const CATALOG = {
     help: 'Total number of Redis operations',
     labels: ['operation', 'status'],
   },
-  errors: { suffix: 'errors_total', type: 'counter', help: 'Total number of errors by type and severity', labels: ['type', 'severity'] },
+  errors: {
+    suffix: 'errors_total',
+    type: 'counter',
+    help: 'Total number of errors by type and severity',
+    labels: ['type', 'severity'],
+    exemplars: true,
+  },
   productRecommendations: {
     suffix: 'product_recommendations_total',
     type: 'counter',
@@ -107,5 +117,6 @@ export function catalogSpec(key: CatalogKey, prefix: string): MetricSpec {
     buckets: row.buckets,
     unit: row.unit,
     cluster: row.cluster,
+    exemplars: row.exemplars,
   };
 }

@@ -25,7 +25,7 @@ export function renderMetricsDoc(): string {
     const spec = catalogSpec(key, DEFAULT_PREFIX);
     const type = spec.buckets ? `histogram (${spec.buckets.join(', ')})` : spec.type;
     const labels = spec.labels.length > 0 ? spec.labels.join(', ') : '—';
-    return `| \`${spec.name}\` | ${type} | ${labels} | ${SOURCES[key]} |`;
+    return `| \`${spec.name}\` | ${type} | ${labels} | ${spec.exemplars ? 'yes' : '—'} | ${SOURCES[key]} |`;
   });
   return [
     '# Metrics',
@@ -35,8 +35,8 @@ export function renderMetricsDoc(): string {
     `Names use the prefix \`${DEFAULT_PREFIX}\` (\`INNATURAL_METRICS_PREFIX\` changes it). The same names go to`,
     '`/metrics` and, with `OTEL_METRICS_EXPORTER=otlp`, over OTLP.',
     '',
-    '| name | type (buckets, seconds) | labels | filled from |',
-    '|---|---|---|---|',
+    '| name | type (buckets, seconds) | labels | exemplars | filled from |',
+    '|---|---|---|---|---|',
     ...rows,
     '',
     '- `route` is the matched route template (`/api/users/:id`); requests that matched no route share `unmatched`.',
@@ -45,6 +45,28 @@ export function renderMetricsDoc(): string {
     '  sets go to one series whose labels are all `_overflow`.',
     '- Counting does not depend on trace sampling: the client spans metrics come from are recorded even when the',
     '  trace is dropped.',
+    '',
+    '## Formats and exemplars',
+    '',
+    '`/metrics` answers in the format the scraper asks for in `Accept`: OpenMetrics 1.0 text',
+    '(`application/openmetrics-text; version=1.0.0`) when it prefers it, as Prometheus does by default, and the',
+    'Prometheus text format 0.0.4 otherwise (no `Accept`, `text/plain`, `*/*`, anything unknown or malformed).',
+    'Both carry the same names, labels and values. Where OpenMetrics differs, it follows prom-client:',
+    '',
+    '- a counter is declared without `_total` (`# TYPE innatural_chatbot_http_requests counter`) and its sample',
+    '  keeps the name above (`innatural_chatbot_http_requests_total{...}`); a counter whose name lacks the',
+    '  suffix gains it on the sample, as OpenMetrics requires;',
+    '- the body ends in `# EOF`; there is no `# UNIT` line (OpenMetrics would then require every name to end in',
+    '  its unit); no `_created` samples;',
+    '- `gzip` when `Accept-Encoding` allows it; `Vary: Accept, Accept-Encoding`.',
+    '',
+    'Exemplars appear in OpenMetrics only (the 0.0.4 format has no syntax for them) and over OTLP, on the rows',
+    'marked above: each bucket of a histogram series, and each counter series, keeps the trace and span id of the',
+    'latest **sampled** span recorded into it, with its value and time: `... 3 # {trace_id="…",span_id="…"} 0.42',
+    '1764633600.123`. At most one per bucket, so memory stays within the cardinality cap; the labels are the two',
+    'ids only. HTTP exemplars are the server span of the request; database and AI ones the client span.',
+    '`INNATURAL_METRICS_EXEMPLARS=false` turns them off. `/api/metrics/slowest` lists the slowest recent ones',
+    '(15 minutes) for the dashboard.',
     '',
     'Runtime metrics carry prom-client’s default names, unprefixed (`process_resident_memory_bytes`,',
     '`process_cpu_seconds_total`, `nodejs_eventloop_lag_seconds`, `nodejs_gc_duration_seconds`, ...): the same set',

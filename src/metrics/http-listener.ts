@@ -1,7 +1,8 @@
+import { trace } from '@opentelemetry/api';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { requestError } from '../errors/request-errors';
 import { errorClassName } from '../errors/name';
-import type { FinishListener } from '../http/requests';
+import { requestContextOf, type FinishListener } from '../http/requests';
 import { methodLabel, routeLabel } from '../http/route';
 import type { CatalogMetrics } from './families';
 
@@ -19,9 +20,12 @@ export function httpMetricsListener(metrics: CatalogMetrics): FinishListener {
     const status = response.statusCode;
     const route = routeLabel(request);
     const labels = [methodLabel(request.method), route, String(status)];
-    metrics.httpRequests.inc(labels);
-    metrics.httpRequestDuration.observe(labels, seconds);
+    // The server span's ids, for the exemplars: absent without tracing, kept only when sampled.
+    const ctx = metrics.httpRequestDuration.keepsExemplars ? requestContextOf(request) : undefined;
+    const ids = ctx && trace.getSpanContext(ctx);
+    metrics.httpRequests.inc(labels, 1, ids);
+    metrics.httpRequestDuration.observe(labels, seconds, ids);
     if (status === 429) metrics.rateLimitHits.inc([route]);
-    if (status >= 500) metrics.errors.inc([errorType(request, status), 'error']);
+    if (status >= 500) metrics.errors.inc([errorType(request, status), 'error'], 1, ids);
   };
 }

@@ -1,21 +1,34 @@
-import type { Family, Series } from './registry';
+import type { Exemplar, Family, Series } from './registry';
 
 /** Prometheus text exposition format 0.0.4, as prom-client and the Prometheus server read it. */
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** OpenMetrics 1.0 text, what Prometheus asks for first; the only one of the two with exemplars. */
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-export function serialize(families: readonly Family[]): string {
+export type ExpositionFormat = 'text' | 'openmetrics';
+
+/**
+ * The families in either text format. OpenMetrics differs where prom-client's does: a counter's
+ * family name drops `_total` on `# HELP`/`# TYPE` while its sample keeps it (a counter without the
+ * suffix gains it on the sample), counter and bucket samples carry their exemplar, the body ends in
+ * `# EOF`; there is no `# UNIT` (its rule that the name end in the unit would rename the seed's metrics).
+ */
+export function serialize(families: readonly Family[], format: ExpositionFormat = 'text'): string {
+  const om = format === 'openmetrics';
   const parts: string[] = [];
   for (const family of families) {
     const series = family.all();
     const { name, help, type, labels, buckets } = family.spec;
     // Every family is declared even with no series yet, as prom-client does: a scrape
     // always lists the same metric names.
-    parts.push(`# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`);
+    const declared = om && type === 'counter' ? name.replace(/_total$/, '') : name;
+    parts.push(`# HELP ${declared} ${om ? escapeOpenMetricsHelp(help) : escapeHelp(help)}\n# TYPE ${declared} ${type}\n`);
+    const sample = om && type === 'counter' ? `${declared}_total` : name;
     // A label-less family with nothing recorded still shows its zero.
     const rows = series.length > 0 || labels.length > 0 ? series : [emptySeries()];
     for (const s of rows) {
       if (type !== 'histogram') {
-        parts.push(`${name}${labelSet(labels, s.labels)} ${formatValue(s.value)}\n`);
+        parts.push(`${sample}${labelSet(labels, s.labels)} ${formatValue(s.value)}${om ? exemplarOf(s.exemplars?.[0]) : ''}\n`);
         continue;
       }
       let cumulative = 0;
@@ -23,17 +36,24 @@ export function serialize(families: readonly Family[]): string {
       for (let i = 0; i <= buckets!.length; i++) {
         cumulative += counts[i] ?? 0;
         const le = i < buckets!.length ? formatValue(buckets![i]!) : '+Inf';
-        parts.push(`${name}_bucket${labelSet(labels, s.labels, le)} ${cumulative}\n`);
+        parts.push(`${name}_bucket${labelSet(labels, s.labels, le)} ${cumulative}${om ? exemplarOf(s.exemplars?.[i]) : ''}\n`);
       }
       parts.push(`${name}_sum${labelSet(labels, s.labels)} ${formatValue(s.sum)}\n`);
       parts.push(`${name}_count${labelSet(labels, s.labels)} ${s.count}\n`);
     }
   }
+  if (om) parts.push('# EOF\n');
   return parts.join('');
 }
 
+/** ` # {trace_id="…",span_id="…"} value timestamp`: ids are hex from the span context, never escaped. */
+function exemplarOf(e: Exemplar | undefined): string {
+  if (!e) return '';
+  return ` # {trace_id="${e.traceId}",span_id="${e.spanId}"} ${formatValue(e.value)} ${(e.timeMs / 1000).toFixed(3)}`;
+}
+
 function emptySeries(): Series {
-  return { labels: [], value: 0, counts: undefined, sum: 0, count: 0, startTimeMs: 0 };
+  return { labels: [], value: 0, counts: undefined, sum: 0, count: 0, startTimeMs: 0, exemplars: undefined };
 }
 
 function labelSet(keys: readonly string[], values: readonly string[], le?: string): string {
@@ -60,4 +80,9 @@ function escapeLabel(value: string): string {
 
 function escapeHelp(help: string): string {
   return help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** OpenMetrics escapes double quotes in HELP too. */
+function escapeOpenMetricsHelp(help: string): string {
+  return escapeHelp(help).replace(/"/g, '\\"');
 }

@@ -26,6 +26,27 @@ export interface MetricSpec {
   readonly unit?: string;
   /** Gauges only; `sum` when absent. */
   readonly cluster?: GaugeAggregation;
+  /** Counters and histograms: keeps the ids of a recent sampled span per bucket (see Exemplar). */
+  readonly exemplars?: boolean;
+}
+
+/** The span a recording came from (an OTel SpanContext fits); only a sampled one is kept, so that its trace can be found. */
+export interface SpanIds {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly traceFlags?: number;
+}
+
+/**
+ * The latest sampled recording of one bucket (of a counter: of the series): at most one per
+ * bucket, so exemplars cost no more memory than the buckets themselves under the cardinality cap.
+ * Ids only: an exemplar's labels are never anything a user sent.
+ */
+export interface Exemplar {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly value: number;
+  readonly timeMs: number;
 }
 
 export interface Series {
@@ -37,6 +58,8 @@ export interface Series {
   sum: number;
   count: number;
   readonly startTimeMs: number;
+  /** Histograms: one slot per bucket (+Inf last); counters: one. Allocated with the first exemplar. */
+  exemplars: Array<Exemplar | undefined> | undefined;
 }
 
 /** Label value of every label in the series that takes the traffic above the cap. */
@@ -47,21 +70,28 @@ const SEP = '\u0001';
 export class Family {
   private readonly byKey = new Map<string, Series>();
   private overflow: Series | undefined;
+  /** Whether recordings given span ids keep them: the spec asks for exemplars and they are on. */
+  readonly keepsExemplars: boolean;
 
   constructor(
     readonly spec: MetricSpec,
     private readonly limit: number,
-  ) {}
+    exemplars = true,
+  ) {
+    this.keepsExemplars = exemplars && spec.exemplars === true && spec.type !== 'gauge';
+  }
 
-  inc(labels: readonly string[], by = 1): void {
-    this.series(labels).value += by;
+  inc(labels: readonly string[], by = 1, ids?: SpanIds): void {
+    const s = this.series(labels);
+    s.value += by;
+    if (ids && this.keepsExemplars && sampled(ids)) keep(s, 0, 1, ids, by);
   }
 
   set(labels: readonly string[], value: number): void {
     this.series(labels).value = value;
   }
 
-  observe(labels: readonly string[], value: number): void {
+  observe(labels: readonly string[], value: number, ids?: SpanIds): void {
     const s = this.series(labels);
     const buckets = this.spec.buckets!;
     let i = 0;
@@ -69,6 +99,19 @@ export class Family {
     s.counts![i]!++;
     s.sum += value;
     s.count++;
+    if (ids && this.keepsExemplars && sampled(ids)) keep(s, i, buckets.length + 1, ids, value);
+  }
+
+  /** Another process's exemplar for one bucket: the newer one stays. */
+  addExemplar(labels: readonly string[], bucket: number, exemplar: Exemplar): void {
+    if (!this.keepsExemplars) return;
+    const s = this.series(labels);
+    const slots = this.spec.type === 'histogram' ? this.spec.buckets!.length + 1 : 1;
+    if (bucket < 0 || bucket >= slots) return;
+    const current = s.exemplars?.[bucket];
+    if (current && current.timeMs >= exemplar.timeMs) return;
+    s.exemplars ??= new Array<Exemplar | undefined>(slots).fill(undefined);
+    s.exemplars[bucket] = exemplar;
   }
 
   /** Adds another process's histogram series (same buckets) into this one. */
@@ -117,8 +160,29 @@ export class Family {
       sum: 0,
       count: 0,
       startTimeMs: Date.now(),
+      exemplars: undefined,
     };
   }
+}
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+
+/**
+ * W3C trace flags' sampled bit (an unsampled span's trace was never exported), and ids of the
+ * W3C shape: they are written into the exposition as they are, and a propagator may be the app's.
+ */
+function sampled(ids: SpanIds): boolean {
+  return ((ids.traceFlags ?? 0) & 1) === 1 && validIds(ids.traceId, ids.spanId);
+}
+
+export function validIds(traceId: unknown, spanId: unknown): boolean {
+  return typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId);
+}
+
+function keep(s: Series, bucket: number, slots: number, ids: SpanIds, value: number): void {
+  s.exemplars ??= new Array<Exemplar | undefined>(slots).fill(undefined);
+  s.exemplars[bucket] = { traceId: ids.traceId, spanId: ids.spanId, value, timeMs: Date.now() };
 }
 
 function keyOf(labels: readonly string[]): string {
@@ -135,10 +199,14 @@ export class Registry {
   readonly families: Family[] = [];
   private readonly collectors: Collector[] = [];
 
-  constructor(readonly cardinalityLimit: number) {}
+  /** `exemplars`: INNATURAL_METRICS_EXEMPLARS; families whose spec asks for them keep them. */
+  constructor(
+    readonly cardinalityLimit: number,
+    readonly exemplars = true,
+  ) {}
 
   family(spec: MetricSpec): Family {
-    const family = new Family(spec, this.cardinalityLimit);
+    const family = new Family(spec, this.cardinalityLimit, this.exemplars);
     this.families.push(family);
     return family;
   }

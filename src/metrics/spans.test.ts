@@ -33,6 +33,7 @@ function span(o: FakeSpan): ReadableSpan {
     ended: true,
     events: [],
     links: [],
+    spanContext: () => ({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 }),
   } as unknown as ReadableSpan;
 }
 

@@ -65,7 +65,7 @@ export class MetricsSpanProcessor implements SpanProcessor {
       // Connection and pool spans carry neither query text nor operation: they are not queries.
       const isQuery =
         attrs['db.query.text'] !== undefined || attrs['db.statement'] !== undefined || attrs['db.operation.name'] !== undefined;
-      if (isQuery) this.metrics.dbQueryDuration.observe([sqlOperation(attrs), system], seconds);
+      if (isQuery) this.metrics.dbQueryDuration.observe([sqlOperation(attrs), system], seconds, span.spanContext());
       return;
     }
     if (attrs['gen_ai.operation.name'] !== undefined || attrs['gen_ai.system'] !== undefined || attrs['gen_ai.provider.name'] !== undefined) {
@@ -73,7 +73,7 @@ export class MetricsSpanProcessor implements SpanProcessor {
       const model = String(attrs['gen_ai.response.model'] ?? requested ?? 'unknown');
       const models = typeof requested === 'string' && requested !== model ? [model, requested] : [model];
       this.ai.add(models, hrTimeToMilliseconds(span.startTime), hrTimeToMilliseconds(span.endTime));
-      this.metrics.aiRequestDuration.observe([model, failed ? 'error' : 'success'], seconds);
+      this.metrics.aiRequestDuration.observe([model, failed ? 'error' : 'success'], seconds, span.spanContext());
       const prompt = tokenCount(attrs['gen_ai.usage.input_tokens'] ?? attrs['gen_ai.usage.prompt_tokens']);
       const completion = tokenCount(attrs['gen_ai.usage.output_tokens'] ?? attrs['gen_ai.usage.completion_tokens']);
       if (prompt) this.metrics.aiTokens.inc([model, 'prompt'], prompt);

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as zlibConstants, gzip } from 'node:zlib';
 import type { CatalogMetrics } from '../metrics/families';
-import { CONTENT_TYPE, serialize } from '../metrics/prometheus';
+import { CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, serialize } from '../metrics/prometheus';
 import type { Registry } from '../metrics/registry';
 import type { ShutdownState } from '../health/shutdown-state';
 import { pathOf } from '../http/route';
@@ -9,7 +10,9 @@ import { asset, ASSET_PATHS } from './assets';
 import type { MetricsHistory } from './history';
 import { healthReport, type NotConfigured } from '../health/report';
 import { metricsSummary } from './metrics-summary';
+import { SLOWEST_WINDOW_MS, slowestRequests } from './slowest-requests';
 import { systemReport, type CpuSampler } from '../health/system';
+import { acceptsGzip, scrapeFormat } from './negotiate';
 import type { Views } from './views';
 
 export interface HealthDeps {
@@ -83,10 +86,23 @@ const ROUTES: Readonly<Record<string, Route>> = {
   },
   '/metrics': {
     protected: true,
-    handler: async (_req, res, deps) => {
+    handler: async (req, res, deps) => {
       if (!deps.registry || !deps.views.metrics) return json(res, 404, { error: 'not found', message: 'the Prometheus exporter is off (OTEL_METRICS_EXPORTER)' });
-      const body = serialize((await deps.views.metrics()).families);
-      res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Cache-Control': 'no-store' }).end(body);
+      const format = scrapeFormat(req.headers.accept);
+      const body = serialize((await deps.views.metrics()).families, format);
+      const headers: Record<string, string> = {
+        'Content-Type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : CONTENT_TYPE,
+        'Cache-Control': 'no-store',
+        Vary: 'Accept, Accept-Encoding',
+      };
+      if (!acceptsGzip(req.headers['accept-encoding'])) return void res.writeHead(200, headers).end(body);
+      // Asynchronous, off the event loop's thread: a scrape must not hold up the app's requests.
+      // Fastest level: metrics text compresses ~20x even so, and the CPU is the app's.
+      const zipped = await new Promise<Buffer | undefined>((resolve) =>
+        gzip(body, { level: zlibConstants.Z_BEST_SPEED }, (err, out) => resolve(err ? undefined : out)),
+      );
+      if (!zipped) return void res.writeHead(200, headers).end(body);
+      res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip' }).end(zipped);
     },
   },
   '/api/metrics/history': {
@@ -114,6 +130,14 @@ const ROUTES: Readonly<Record<string, Route>> = {
     handler: async (_req, res, deps) => {
       if (!deps.catalog || !deps.views.metrics) return json(res, 404, { error: 'not found', message: 'metrics are off (OTEL_METRICS_EXPORTER=none)' });
       json(res, 200, metricsSummary((await deps.views.metrics()).catalog));
+    },
+  },
+  /** The dashboard's "slowest recent requests", from the exemplars (empty without tracing or with INNATURAL_METRICS_EXEMPLARS=false). */
+  '/api/metrics/slowest': {
+    protected: true,
+    handler: async (_req, res, deps) => {
+      if (!deps.catalog || !deps.views.metrics) return json(res, 404, { error: 'not found', message: 'metrics are off (OTEL_METRICS_EXPORTER=none)' });
+      json(res, 200, { windowMs: SLOWEST_WINDOW_MS, requests: slowestRequests((await deps.views.metrics()).catalog) });
     },
   },
 };

@@ -21,7 +21,7 @@ export interface Metrics extends Part {
 /** The in-process pipeline now; the push readers (and sdk-metrics) only when a push exporter is set. */
 export function startMetrics({ config, logger, api, diag, resource }: Globals): Metrics {
   return part(logger, (undo) => {
-    const pipeline = config.metrics.exporters.length === 0 ? undefined : recordInProcess(config.metrics.cardinalityLimit, config.metrics.prefix, logger, undo);
+    const pipeline = config.metrics.exporters.length === 0 ? undefined : recordInProcess(config.metrics, logger, undo);
     // Called only when a push exporter exists: the producer pulls in sdk-metrics' model.
     const producers = () => {
       if (!pipeline) return [];
@@ -41,9 +41,9 @@ export function startMetrics({ config, logger, api, diag, resource }: Globals): 
   });
 }
 
-function recordInProcess(limit: number, prefix: string, logger: Globals['logger'], undo: Array<() => unknown>): MetricsPipeline {
-  const registry = new Registry(limit);
-  const catalog = registerCatalog(registry, prefix);
+function recordInProcess(metrics: Globals['config']['metrics'], logger: Globals['logger'], undo: Array<() => unknown>): MetricsPipeline {
+  const registry = new Registry(metrics.cardinalityLimit, metrics.exemplars);
+  const catalog = registerCatalog(registry, metrics.prefix);
   undo.push(installRuntimeMetrics(registry));
   const ai = new AiLedger();
   setMetricsState({ metrics: catalog, ai, debug: (m) => logger.debug(m) });

@@ -5,13 +5,15 @@
  * 8: starts with random garbage in every variable the SDK reads (from the config module's
  *    list); every start serves, prints no stack trace, and names each bad variable once
  *    (12 starts; 200 long). Seeded: a failure prints the seed that reproduces it.
+ * With every request traced, the same attack leaves at most one exemplar per series bucket.
  */
 import assert from 'node:assert/strict';
 import { METHODS, Agent, request } from 'node:http';
 import { describe, it } from 'node:test';
 import { resolveConfig } from '../../src/config/resolve';
 import { VARIABLES } from '../../src/config/variables';
-import { healthUrl, metricsOnlyEnv, startApp } from '../support/app';
+import { healthUrl, metricsOnlyEnv, sinkEnv, startApp } from '../support/app';
+import { startOtlpSink } from '../support/otlp-sink';
 import { LONG } from '../support/load';
 import { waitFor } from '../support/wait';
 import { parseExposition } from '../support/prom-text';
@@ -95,6 +97,50 @@ describe('reliability: hostile traffic and configuration', () => {
     } finally {
       agent.destroy();
       app.kill();
+    }
+  });
+
+  it('the same attack with every request traced: at most one exemplar per series bucket, within the cap', async () => {
+    const sink = await startOtlpSink();
+    const cap = 5;
+    const app = await startApp({
+      fixture: 'express-app.js',
+      env: sinkEnv(sink, { OTEL_METRICS_EXPORTER: 'prometheus', INNATURAL_METRICS_CARDINALITY_LIMIT: String(cap) }),
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    const url = new URL(app.url);
+    const random = prng(18);
+    try {
+      const health = await healthUrl(app);
+      for (let i = 0; i < 2000; i++) {
+        const r = random();
+        const path = r < 0.5 ? `/api/users/${Math.floor(random() * 1e9)}` : `/${Math.floor(random() * 1e12).toString(36)}`;
+        const method = METHODS[Math.floor(random() * METHODS.length)]!;
+        await new Promise<void>((resolve) => {
+          const req = request({ host: url.hostname, port: url.port, path, method, agent }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          });
+          req.on('error', () => resolve());
+          req.end();
+        });
+      }
+      const text = await (await fetch(`${health}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } })).text();
+      const name = 'innatural_chatbot_http_request_duration_seconds_bucket';
+      const buckets = text.split('\n').filter((l) => l.startsWith(`${name}{`));
+      const withExemplar = buckets.filter((l) => l.includes(' # {'));
+      const series = new Set(buckets.map((l) => l.replace(/,?le="[^"]*"/, '').split(' ')[0]));
+      const figures = `${series.size} series, ${buckets.length} bucket lines, ${withExemplar.length} with an exemplar`;
+      assert.ok(series.size <= cap + 1, figures);
+      assert.ok(withExemplar.length >= 1, figures);
+      for (const line of buckets) assert.ok((line.match(/ # \{/g) ?? []).length <= 1, line);
+      // One bucket line per (series, le): a second exemplar would need a second line.
+      assert.equal(new Set(buckets.map((l) => l.split(' ')[0])).size, buckets.length, figures);
+      assert.ok(series.has(`${name}{method="_overflow",route="_overflow",status_code="_overflow"}`), figures);
+    } finally {
+      agent.destroy();
+      app.kill();
+      await sink.close();
     }
   });
 
