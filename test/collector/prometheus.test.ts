@@ -11,21 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { healthUrl, metricsOnlyEnv, startApp, type RunningApp } from '../support/app';
 import { COLLECTOR_DIR, startCollector, startPrometheus, type Collector, type Prometheus } from '../support/collector';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
+import { alertExprs, evaluatedRules, withoutThreshold } from '../support/alerts';
 import { eventually } from '../support/wait';
 
 const hostPort = (url: string) => new URL(url).host;
-
-/** The alert's condition without its threshold: the series it watches, which must exist. */
-const withoutThreshold = (expr: string) => expr.trim().replace(/\s*(>=|<=|==|!=|>|<)\s*[-+0-9.e]+$/, '');
-
-function alertExprs(): Array<{ alert: string; expr: string }> {
-  const text = readFileSync(join(COLLECTOR_DIR, 'alerts.yml'), 'utf8');
-  const out: Array<{ alert: string; expr: string }> = [];
-  for (const m of text.matchAll(/- alert: (\w+)\n\s+expr: (\|\n((?:\s{10}.*\n)+)|.*)/g)) {
-    out.push({ alert: m[1]!, expr: (m[3] ?? m[2]!).replace(/\s+/g, ' ').trim() });
-  }
-  return out;
-}
 
 interface Panel {
   type: string;
@@ -104,18 +93,7 @@ describe('Prometheus with collector/prometheus.yml and alerts.yml, scraping a li
   });
 
   it('loads all alerting rules and evaluates them without error', async () => {
-    const rules = await eventually(
-      async () => {
-        const body = (await (await fetch(`${prom.url}/api/v1/rules`)).json()) as {
-          data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string; lastEvaluation: string }> }> };
-        };
-        const all = body.data.groups.flatMap((g) => g.rules);
-        return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) && all;
-      },
-      10000,
-      'rule evaluation',
-      prom.output,
-    );
+    const rules = await evaluatedRules(prom);
     assert.equal(rules.length, 8);
     assert.deepEqual(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`), []);
   });

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startApp, type RunningApp } from '../support/app';
-import { COLLECTOR_DIR, startCollector, startGateways, startPrometheus, telemetryValue, type Collector, type Gateway, type Prometheus } from '../support/collector';
-import { sleep } from '../support/load';
+import { agentAppEnv, COLLECTOR_DIR, driveFor, startCollector, startGateways, startPrometheus, telemetryValue, type Collector, type Gateway, type Prometheus } from '../support/collector';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { eventually } from '../support/wait';
 
@@ -39,26 +38,9 @@ describe('gateway remote-writing to a Prometheus that refuses it', () => {
     });
     app = await startApp({
       fixture: 'chatbot-app.js',
-      env: {
-        OTEL_SERVICE_NAME: 'chatbot-refused',
-        OTEL_EXPORTER_OTLP_ENDPOINT: agent.otlpHttp,
-        OTEL_METRICS_EXPORTER: 'otlp',
-        OTEL_METRIC_EXPORT_INTERVAL: '500',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-        OTEL_LOGS_EXPORTER: 'none',
-        INNATURAL_HEALTH_PORT: '0',
-        INNATURAL_HEALTH_HOST: '127.0.0.1',
-      },
+      env: agentAppEnv('chatbot-refused', agent.otlpHttp),
     });
-    const until = Date.now() + 6000;
-    while (Date.now() < until) {
-      const answers = await Promise.all([app.get('/api/users/1'), app.get('/api/db')]);
-      for (const a of answers) {
-        statuses.push(a.status);
-        await a.arrayBuffer();
-      }
-      await sleep(100);
-    }
+    await driveFor(app, ['/api/users/1', '/api/db'], 6000, statuses);
   });
 
   after(async () => {

@@ -6,14 +6,14 @@
  * their labels, and Prometheus' rule engine must evaluate the alerts on them there.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { catalogSpec, LATENCY_BUCKETS, type CatalogKey } from '../../src/metrics/catalog';
 import { startApp, type RunningApp } from '../support/app';
-import { COLLECTOR_DIR, startCollector, startGateways, startPrometheus, type Collector, type Gateway, type Prometheus } from '../support/collector';
+import { agentAppEnv, COLLECTOR_DIR, startCollector, startGateways, startPrometheus, type Collector, type Gateway, type Prometheus } from '../support/collector';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
+import { alertExprs, evaluatedRules, withoutThreshold } from '../support/alerts';
 import { eventually } from '../support/wait';
 
 const P = 'innatural_chatbot';
@@ -21,14 +21,6 @@ const JOB = 'chatbot-remote-write';
 
 /** Prometheus with the shipped rules and no scrape target: everything it holds came by remote write. */
 const PROMETHEUS_CONFIG = ['global:', '  evaluation_interval: 1s', 'rule_files:', '  - alerts.yml', ''].join('\n');
-
-/** The alert's condition without its threshold: the series it watches. */
-const withoutThreshold = (expr: string) => expr.trim().replace(/\s*(>=|<=|==|!=|>|<)\s*[-+0-9.e]+$/, '');
-
-function alertExprs(): Array<{ alert: string; expr: string }> {
-  const text = readFileSync(join(COLLECTOR_DIR, 'alerts.yml'), 'utf8');
-  return [...text.matchAll(/- alert: (\w+)\n\s+expr: (\|\n((?:\s{10}.*\n)+)|.*)/g)].map((m) => ({ alert: m[1]!, expr: (m[3] ?? m[2]!).replace(/\s+/g, ' ').trim() }));
-}
 
 describe('gateway → Prometheus remote write (collector/gateway.yaml), alerts evaluated there', () => {
   let ai: OpenAiServer;
@@ -55,17 +47,7 @@ describe('gateway → Prometheus remote write (collector/gateway.yaml), alerts e
     });
     app = await startApp({
       fixture: 'chatbot-app.js',
-      env: {
-        OTEL_SERVICE_NAME: JOB,
-        OTEL_EXPORTER_OTLP_ENDPOINT: agent.otlpHttp,
-        OTEL_METRICS_EXPORTER: 'otlp',
-        OTEL_METRIC_EXPORT_INTERVAL: '500',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-        OTEL_LOGS_EXPORTER: 'none',
-        INNATURAL_HEALTH_PORT: '0',
-        INNATURAL_HEALTH_HOST: '127.0.0.1',
-        FIXTURE_OPENAI_URL: ai.url,
-      },
+      env: agentAppEnv(JOB, agent.otlpHttp, { FIXTURE_OPENAI_URL: ai.url }),
     });
     const post = (path: string, body: unknown) =>
       app.get(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
@@ -141,18 +123,7 @@ describe('gateway → Prometheus remote write (collector/gateway.yaml), alerts e
   });
 
   it('every alert evaluates there without error, and the series each watches arrived (but up, which only a scrape makes)', async () => {
-    const rules = await eventually(
-      async () => {
-        const body = (await (await fetch(`${prom.url}/api/v1/rules`)).json()) as {
-          data: { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string; lastEvaluation: string }> }> };
-        };
-        const all = body.data.groups.flatMap((g) => g.rules);
-        return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) && all;
-      },
-      10000,
-      'rule evaluation',
-      prom.output,
-    );
+    const rules = await evaluatedRules(prom);
     assert.equal(rules.length, 8);
     assert.deepEqual(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`), []);
     // Rates need two samples of each series: they arrive within a few seconds of each other.

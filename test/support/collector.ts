@@ -461,3 +461,31 @@ export function nameService(records: ReadonlyArray<readonly [ip: string, name: s
   const script = 'mount --bind "$0/hosts" /etc/hosts && mount --bind "$0/resolv.conf" /etc/resolv.conf && exec "$@"';
   return { wrapper: ['unshare', '-rm', 'sh', '-c', script, dir], set };
 }
+
+/** The instrumented app exporting every signal but logs to an agent collector, quickly, health server on an ephemeral port. */
+export function agentAppEnv(service: string, agentOtlpHttp: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OTEL_SERVICE_NAME: service,
+    OTEL_EXPORTER_OTLP_ENDPOINT: agentOtlpHttp,
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_METRIC_EXPORT_INTERVAL: '500',
+    OTEL_BSP_SCHEDULE_DELAY: '50',
+    OTEL_LOGS_EXPORTER: 'none',
+    INNATURAL_HEALTH_PORT: '0',
+    INNATURAL_HEALTH_HOST: '127.0.0.1',
+    ...extra,
+  };
+}
+
+/** GETs `paths` together every 100 ms for `ms`, recording each answer's status. */
+export async function driveFor(app: { get(path: string): Promise<Response> }, paths: readonly string[], ms: number, statuses: number[]): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const answers = await Promise.all(paths.map((p) => app.get(p)));
+    for (const a of answers) {
+      statuses.push(a.status);
+      await a.arrayBuffer();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
