@@ -156,7 +156,7 @@ describe('collector/ as shipped', () => {
   });
 
   it('the latency panels show exemplars, linked by trace_id to the tracing datasource variable', () => {
-    interface Link { title: string; internal?: { datasourceUid: string; query: { query: string } } }
+    interface Link { title: string; url: string }
     interface Panel {
       type: string;
       title: string;
@@ -179,9 +179,16 @@ describe('collector/ as shipped', () => {
       const traceId = p.fieldConfig.overrides.find((o) => o.matcher.id === 'byName' && o.matcher.options === 'trace_id');
       assert.ok(traceId, `${p.title}: an override on the exemplars' trace_id field`);
       const links = traceId.properties.find((prop) => prop.id === 'links')?.value ?? [];
+      assert.equal(links.length, 1, `${p.title}: one trace link`);
+      // Grafana interpolates a link's url, not an internal link's datasource uid: the variable
+      // reaches Explore inside its panes state, which Grafana reads back with JSON.parse.
+      const url = new URL(links[0]!.url, 'http://grafana.local');
+      assert.equal(url.pathname, '/explore');
+      const panes = JSON.parse(url.searchParams.get('panes')!) as Record<string, { datasource: string; queries: Array<{ datasource: { uid: string }; query: string }> }>;
+      const pane = Object.values(panes);
       assert.deepEqual(
-        links.map((l) => [l.internal?.datasourceUid, l.internal?.query.query]),
-        [['${tracing}', '${__value.raw}']],
+        pane.map((x) => [x.datasource, x.queries.map((q) => [q.datasource.uid, q.query])]),
+        [['${tracing}', [['${tracing}', '${__value.raw}']]]],
         `${p.title}: the trace id opens in $tracing`,
       );
     }
