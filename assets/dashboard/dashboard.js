@@ -5,10 +5,13 @@
  * server (/dashboard/uplot.min.js). Every 5 s it reads:
  *   /api/metrics/summary  totals (protected by INNATURAL_METRICS_TOKEN when set)
  *   /api/metrics/history  the in-process time series (same protection)
+ *   /api/metrics/slowest  the slowest recent sampled requests, with trace ids (same protection)
  *   /api/health           dependency and system status (open)
  * The token comes from `#token=...` in the address (then moved to sessionStorage and
  * removed from the address) or from sessionStorage; on a 401 a small form asks for it.
  * Every string from the server reaches the DOM through textContent or dataset, never as HTML.
+ * Trace ids are plain text unless the address has `?traceUrl=https://...{traceId}...`: only then
+ * are they links, so by default nothing on the page points anywhere but this server.
  */
 (function () {
   'use strict';
@@ -20,6 +23,7 @@
     summary: '/api/metrics/summary',
     history: '/api/metrics/history',
     health: '/api/health',
+    slowest: '/api/metrics/slowest',
   };
   var MB = 1024 * 1024;
 
@@ -56,6 +60,7 @@
 
   var SERVICE_ORDER = ['database', 'redis', 'ai'];
 
+  var traceUrl = readTraceUrl();
   var token = readToken();
   var authNeeded = false;
   var ready = false;
@@ -127,6 +132,33 @@
 
   function pill(status) {
     return el('span', 'pill ' + statusClass(status), typeof status === 'string' ? status.replace(/_/g, ' ') : 'unknown');
+  }
+
+  // ---------------------------------------------------------------- trace links
+
+  /** `?traceUrl=` when it is an http(s) address holding {traceId}; anything else is ignored. */
+  function readTraceUrl() {
+    var template = '';
+    try {
+      template = new URLSearchParams(location.search).get('traceUrl') || '';
+    } catch (_) {
+      return '';
+    }
+    return /^https?:\/\//i.test(template) && template.indexOf('{traceId}') !== -1 ? template : '';
+  }
+
+  function traceCell(traceId) {
+    var td = el('td', 'trace-id');
+    if (!traceUrl || !/^[0-9a-f]{32}$/.test(traceId)) {
+      td.textContent = traceId;
+      return td;
+    }
+    var a = el('a', '', traceId);
+    a.href = traceUrl.split('{traceId}').join(encodeURIComponent(traceId));
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    td.appendChild(a);
+    return td;
   }
 
   // ---------------------------------------------------------------- token
@@ -278,6 +310,31 @@
         if (entry[0].indexOf('.') === -1 && entry[0] !== '') dd.dataset.summary = 'errors.byType.' + entry[0];
         dl.appendChild(dd);
       });
+  }
+
+  // ---------------------------------------------------------------- rendering: slowest requests
+
+  function renderSlowest(body) {
+    var tbody = $('slowest').tBodies[0];
+    clear(tbody);
+    var requests = (body && Array.isArray(body.requests) && body.requests) || [];
+    if (requests.length === 0) {
+      var cell = el('td', 'empty', 'No sampled request in the last 15 minutes (exemplars come from traced requests).');
+      cell.colSpan = 5;
+      tbody.insertRow().appendChild(cell);
+      return;
+    }
+    requests.forEach(function (r) {
+      var tr = tbody.insertRow();
+      tr.dataset.traceId = String(r.traceId);
+      tr.dataset.spanId = String(r.spanId);
+      tr.title = String(r.timestamp);
+      tr.appendChild(el('td', '', r.route));
+      tr.appendChild(el('td', '', r.method));
+      tr.appendChild(el('td', 'num', r.durationMs + ' ms'));
+      tr.appendChild(el('td', 'num', r.status));
+      tr.appendChild(traceCell(String(r.traceId)));
+    });
   }
 
   // ---------------------------------------------------------------- rendering: charts
@@ -510,6 +567,7 @@
     if (!authNeeded) {
       jobs.push(getJson(PATHS.summary, true).then(renderSummary));
       jobs.push(getJson(PATHS.history, true).then(renderHistory));
+      jobs.push(getJson(PATHS.slowest, true).then(renderSlowest));
     }
     return Promise.allSettled(jobs).then(function (results) {
       var failures = results

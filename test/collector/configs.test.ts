@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { Redactor } from '../../src/redaction/policy';
 import { REPO } from '../support/app';
 import { COLLECTOR_DIR, collectorBinary, tempDir, validateConfig } from '../support/collector';
@@ -152,6 +153,65 @@ describe('collector/ as shipped', () => {
     }
     const latency = panels.find((p) => p.title === 'Latency P50 / P95 / P99')!;
     assert.deepEqual(latency.targets!.map((t) => /histogram_quantile\(([\d.]+)/.exec(t.expr)?.[1]), ['0.5', '0.95', '0.99']);
+  });
+
+  it('the latency panels show exemplars, linked by trace_id to the tracing datasource variable', () => {
+    interface Link { title: string; url: string }
+    interface Panel {
+      type: string;
+      title: string;
+      targets?: Array<{ expr: string; exemplar?: boolean }>;
+      fieldConfig: { overrides: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: Link[] }> }> };
+    }
+    const dash = JSON.parse(read('grafana/innatural-chatbot.json')) as {
+      templating: { list: Array<{ name: string; type: string; query: unknown }> };
+      panels: Panel[];
+    };
+    const tracing = dash.templating.list.find((v) => v.name === 'tracing');
+    assert.deepEqual([tracing?.type, tracing?.query], ['datasource', 'tempo']);
+
+    // Every panel reading a duration histogram the SDK puts exemplars on, and no other.
+    const exemplarHistograms = /innatural_chatbot_(http_request|ai_request|db_query)_duration_seconds_bucket/;
+    const latency = dash.panels.filter((p) => p.targets?.some((t) => exemplarHistograms.test(t.expr)));
+    assert.deepEqual(latency.map((p) => p.title), ['Latency P50 / P95 / P99', 'AI latency P95', 'DB query P95']);
+    for (const p of latency) {
+      assert.deepEqual(p.targets!.map((t) => t.exemplar), p.targets!.map(() => true), `${p.title}: exemplars on every target`);
+      const traceId = p.fieldConfig.overrides.find((o) => o.matcher.id === 'byName' && o.matcher.options === 'trace_id');
+      assert.ok(traceId, `${p.title}: an override on the exemplars' trace_id field`);
+      const links = traceId.properties.find((prop) => prop.id === 'links')?.value ?? [];
+      assert.equal(links.length, 1, `${p.title}: one trace link`);
+      // Grafana interpolates a link's url, not an internal link's datasource uid: the variable
+      // reaches Explore inside its panes state, which Grafana reads back with JSON.parse.
+      const url = new URL(links[0]!.url, 'http://grafana.local');
+      assert.equal(url.pathname, '/explore');
+      const panes = JSON.parse(url.searchParams.get('panes')!) as Record<string, { datasource: string; queries: Array<{ datasource: { uid: string }; query: string }> }>;
+      const pane = Object.values(panes);
+      assert.deepEqual(
+        pane.map((x) => [x.datasource, x.queries.map((q) => [q.datasource.uid, q.query])]),
+        [['${tracing}', [['${tracing}', '${__value.raw}']]]],
+        `${p.title}: the trace id opens in $tracing`,
+      );
+    }
+    const others = dash.panels.filter((p) => !latency.includes(p));
+    assert.deepEqual(others.filter((p) => p.targets?.some((t) => t.exemplar)).map((p) => p.title), []);
+  });
+
+  it('the Grafana provisioning file links exemplars to the tracing datasource named by TRACING_DATASOURCE_UID', () => {
+    const text = read('grafana/provisioning/datasources/prometheus.yaml');
+    const file = parseYaml(text) as {
+      apiVersion: number;
+      datasources: Array<{ type: string; uid: string; url: string; jsonData: { exemplarTraceIdDestinations: Array<Record<string, string>> } }>;
+    };
+    assert.equal(file.apiVersion, 1);
+    const [prom, ...rest] = file.datasources;
+    assert.deepEqual(rest, []);
+    assert.deepEqual([prom!.type, prom!.url], ['prometheus', '${PROMETHEUS_URL}']);
+    // Grafana expands ${VAR} in provisioning; `$$` survives as the `$` of its own link syntax.
+    assert.deepEqual(prom!.jsonData.exemplarTraceIdDestinations, [
+      { name: 'trace_id', datasourceUid: '${TRACING_DATASOURCE_UID}', urlDisplayLabel: 'Trace: $${__value.raw}' },
+    ]);
+    const expandable = [...text.matchAll(/(?<!\$)\$\{(\w+)\}/g)].map((m) => m[1]);
+    assert.deepEqual(expandable.sort(), ['PROMETHEUS_URL', 'TRACING_DATASOURCE_UID']);
   });
 
   it('the collector build is cached outside the repository: a second build reuses the binary', () => {

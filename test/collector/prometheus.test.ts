@@ -2,16 +2,18 @@
  * A real Prometheus (Debian's package) with collector/prometheus.yml as shipped (only target
  * addresses and intervals changed for the test), scraping an instrumented app and the agent
  * collector: every PromQL expression of alerts.yml and of the Grafana dashboard must run on the
- * live server, and return data where the app has produced it.
+ * live server, and return data where the app has produced it. Prometheus runs with exemplar storage and
+ * the app traces to an OTLP sink, so the dashboard's exemplar queries return the app's trace ids.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { healthUrl, metricsOnlyEnv, startApp, type RunningApp } from '../support/app';
+import { healthUrl, sinkEnv, startApp, type RunningApp } from '../support/app';
 import { COLLECTOR_DIR, startCollector, startPrometheus, type Collector, type Prometheus } from '../support/collector';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { alertExprs, evaluatedRules, withoutThreshold } from '../support/alerts';
+import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { eventually } from '../support/wait';
 
 const hostPort = (url: string) => new URL(url).host;
@@ -19,7 +21,7 @@ const hostPort = (url: string) => new URL(url).host;
 interface Panel {
   type: string;
   title: string;
-  targets?: Array<{ expr: string }>;
+  targets?: Array<{ expr: string; exemplar?: boolean }>;
 }
 
 /** What Grafana substitutes before it sends a query: every job, a one-minute rate window. */
@@ -27,6 +29,7 @@ const grafanaExpr = (expr: string) => expr.replaceAll('$job', '.*').replaceAll('
 
 describe('Prometheus with collector/prometheus.yml and alerts.yml, scraping a live app', () => {
   let ai: OpenAiServer;
+  let sink: OtlpSink;
   let app: RunningApp;
   let collector: Collector;
   let prom: Prometheus;
@@ -34,9 +37,12 @@ describe('Prometheus with collector/prometheus.yml and alerts.yml, scraping a li
 
   before(async () => {
     ai = await startOpenAiServer();
+    sink = await startOtlpSink();
     app = await startApp({
       fixture: 'chatbot-app.js',
-      env: metricsOnlyEnv({
+      // Traced, so /metrics carries exemplars; metrics scraped as the seed does.
+      env: sinkEnv(sink, {
+        OTEL_METRICS_EXPORTER: 'prometheus',
         FIXTURE_OPENAI_URL: ai.url,
         OTEL_LOGS_EXPORTER: 'none',
         DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
@@ -53,7 +59,7 @@ describe('Prometheus with collector/prometheus.yml and alerts.yml, scraping a li
       .replace("'localhost:8889'", `'${hostPort(collector.prometheus)}'`)
       .replace("'localhost:8888'", `'${hostPort(collector.telemetry)}'`);
     assert.notEqual(config, shipped);
-    prom = await startPrometheus(config);
+    prom = await startPrometheus(config, ['--enable-feature=exemplar-storage']);
 
     const post = (path: string, body: unknown) =>
       app.get(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.arrayBuffer());
@@ -84,6 +90,7 @@ describe('Prometheus with collector/prometheus.yml and alerts.yml, scraping a li
     await collector?.stop();
     app?.kill();
     await ai?.close();
+    await sink?.close();
   });
 
   it('scrapes every target of the shipped configuration', async () => {
@@ -122,5 +129,33 @@ describe('Prometheus with collector/prometheus.yml and alerts.yml, scraping a li
     }
     assert.ok(queries >= 20, `${queries} queries`);
     assert.deepEqual(empty, []);
+  });
+
+  it('every Grafana target with exemplars on gets exemplars whose trace_id is a span the app exported', async () => {
+    const dash = JSON.parse(readFileSync(join(COLLECTOR_DIR, 'grafana', 'innatural-chatbot.json'), 'utf8')) as { panels: Panel[] };
+    const targets = dash.panels.flatMap((p) => (p.targets ?? []).filter((t) => t.exemplar).map((t) => ({ title: p.title, expr: grafanaExpr(t.expr) })));
+    assert.equal(targets.length, 5);
+    for (const { title, expr } of targets) {
+      // What Grafana asks for beside the panel query: the exemplars of the series it selects.
+      const traceIds = await eventually(
+        async () => {
+          const end = Date.now() / 1000;
+          const res = await fetch(`${prom.url}/api/v1/query_exemplars?query=${encodeURIComponent(expr)}&start=${end - 600}&end=${end}`);
+          const body = (await res.json()) as { status: string; error?: string; data: Array<{ exemplars: Array<{ labels: Record<string, string> }> }> };
+          assert.equal(body.status, 'success', body.error);
+          const ids = body.data.flatMap((s) => s.exemplars.map((e) => e.labels.trace_id ?? ''));
+          return ids.length > 0 && ids;
+        },
+        20000,
+        `exemplars for ${title}`,
+        prom.output,
+      );
+      for (const id of traceIds) assert.match(id, /^[0-9a-f]{32}$/, `${title}: ${id}`);
+      // The exporter batches every 50 ms: a trace scraped a moment ago may still be on its way.
+      await sink.waitFor(() => {
+        const exported = new Set(sink.spans.map((s) => s.traceId));
+        return traceIds.every((id) => exported.has(id));
+      }, 10000);
+    }
   });
 });

@@ -2,17 +2,20 @@
  * The dashboard page in a real browser: the chatbot fixture is driven with traffic, then
  * Debian's Chromium (via playwright-core) opens /dashboard on the health server and the
  * page is checked as a user would see it: data on screen, charts drawn, numbers equal to
- * /api/metrics/summary, dependencies listed, no console error, no failed request. A
- * second test covers INNATURAL_METRICS_TOKEN: #token=..., the token form, a wrong token.
+ * /api/metrics/summary, dependencies listed, the slowest requests with the trace ids of server
+ * spans the app exported to an OTLP sink, no console error, no failed request. A second test
+ * covers INNATURAL_METRICS_TOKEN: #token=..., the token form, a wrong token; a third the
+ * ?traceUrl= template that alone turns trace ids into links.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPO, healthUrl, metricsOnlyEnv, startApp, type RunningApp } from '../support/app';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
+import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'dash-token';
@@ -113,6 +116,37 @@ function appEnv(ai: OpenAiServer, extra: Record<string, string>): Record<string,
   return metricsOnlyEnv({ FIXTURE_OPENAI_URL: ai.url, OTEL_LOGS_EXPORTER: 'none', INNATURAL_HISTORY_INTERVAL_MS: '200', ...extra });
 }
 
+/** Traces to the sink, so requests are sampled and /api/metrics/slowest has rows. */
+function tracedTo(sink: OtlpSink): Record<string, string> {
+  return { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_BSP_SCHEDULE_DELAY: '50' };
+}
+
+interface SlowRequest {
+  method: string;
+  route: string;
+  status: number;
+  durationMs: number;
+  traceId: string;
+  spanId: string;
+}
+
+async function fetchSlowest(health: string, token?: string): Promise<SlowRequest[]> {
+  const res = await fetch(`${health}/api/metrics/slowest`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { requests: SlowRequest[] }).requests;
+}
+
+interface ShownSlow {
+  traceId: string;
+  spanId: string;
+  cells: string[];
+  links: string[];
+}
+
+const SHOWN_SLOWEST = `[...document.querySelectorAll('#slowest tbody tr[data-trace-id]')].map((tr) => ({
+  traceId: tr.dataset.traceId, spanId: tr.dataset.spanId, cells: [...tr.cells].map((c) => c.textContent),
+  links: [...tr.querySelectorAll('a')].map((a) => a.href) }))`;
+
 interface ChartCheck {
   id: string;
   points: number;
@@ -149,6 +183,7 @@ function badResponses(w: Watch, allowed: (r: { url: string; status: number }) =>
 
 describe('the dashboard page in Chromium', () => {
   let ai: OpenAiServer;
+  let sink: OtlpSink;
   let context: BrowserContext;
   let profile: string;
 
@@ -170,11 +205,13 @@ describe('the dashboard page in Chromium', () => {
       ],
     });
     ai = await startOpenAiServer();
+    sink = await startOtlpSink();
   });
 
   after(async () => {
     await context?.close();
     await ai?.close();
+    await sink?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -185,6 +222,7 @@ describe('the dashboard page in Chromium', () => {
         DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
         REDIS_URL: 'redis://127.0.0.1:6379',
         OPENAI_API_KEY: 'sk-test-fixture',
+        ...tracedTo(sink),
       }),
     });
     const page = await context.newPage();
@@ -240,6 +278,20 @@ describe('the dashboard page in Chromium', () => {
       }
       assert.equal(await page.isVisible('#token-form'), false);
 
+      // Slowest requests: exactly what the endpoint says, each the server span of a request the sink received.
+      const slowest = await fetchSlowest(health);
+      assert.ok(slowest.length > 0, 'traced requests give /api/metrics/slowest rows');
+      const rows = await page.evaluate<ShownSlow[]>(SHOWN_SLOWEST);
+      assert.deepEqual(
+        rows.map((r) => ({ traceId: r.traceId, spanId: r.spanId, cells: r.cells, links: r.links })),
+        slowest.map((r) => ({ traceId: r.traceId, spanId: r.spanId, cells: [r.route, r.method, `${r.durationMs} ms`, String(r.status), r.traceId], links: [] })),
+      );
+      const servers = await sink.waitFor(() => {
+        const found = rows.map((r) => sink.spans.find((s) => s.traceId === r.traceId && s.spanId === r.spanId && s.kind === 2));
+        return found.every((s) => s !== undefined) && found;
+      }, 10_000);
+      assert.ok(servers.some((s) => s!.name.startsWith('GET ')), 'a server span of the traffic');
+
       mkdirSync(join(REPO, 'test-output'), { recursive: true });
       await page.screenshot({ path: join(REPO, 'test-output', 'dashboard.png'), fullPage: true });
 
@@ -249,7 +301,7 @@ describe('the dashboard page in Chromium', () => {
       assert.deepEqual(badResponses(w), []);
       const requested = w.responses.map((r) => new URL(r.url));
       assert.ok(requested.every((u) => u.origin === health), `only the health server is asked: ${requested.map(String).join(', ')}`);
-      for (const path of ['/dashboard', '/dashboard/dashboard.js', '/dashboard/uplot.min.js', '/dashboard/uplot.min.css', '/api/metrics/summary', '/api/metrics/history', '/api/health']) {
+      for (const path of ['/dashboard', '/dashboard/dashboard.js', '/dashboard/uplot.min.js', '/dashboard/uplot.min.css', '/api/metrics/summary', '/api/metrics/history', '/api/metrics/slowest', '/api/health']) {
         assert.ok(requested.some((u) => u.pathname === path), `${path} was requested`);
       }
     } finally {
@@ -259,7 +311,7 @@ describe('the dashboard page in Chromium', () => {
   });
 
   it('takes INNATURAL_METRICS_TOKEN from #token=, and asks for it with a form otherwise', async () => {
-    const app = await startApp({ fixture: 'chatbot-app.js', env: appEnv(ai, { INNATURAL_METRICS_TOKEN: TOKEN }) });
+    const app = await startApp({ fixture: 'chatbot-app.js', env: appEnv(ai, { INNATURAL_METRICS_TOKEN: TOKEN, ...tracedTo(sink) }) });
     const withHash = await context.newPage();
     const without = await context.newPage();
     try {
@@ -276,6 +328,9 @@ describe('the dashboard page in Chromium', () => {
       const fresh = await fetchSummary(health, TOKEN);
       assert.equal(shown.find((s) => s.path === 'requests.total')?.text, String(fresh.metrics.requests!.total));
       assert.equal(shown.find((s) => s.path === 'ai.tokensUsed')?.text, String(fresh.metrics.ai!.tokensUsed));
+      const slowest = await fetchSlowest(health, TOKEN);
+      assert.ok(slowest.length > 0);
+      assert.deepEqual((await withHash.evaluate<ShownSlow[]>(SHOWN_SLOWEST)).map((r) => r.traceId), slowest.map((r) => r.traceId));
       assert.deepEqual(w1.consoleErrors, []);
       assert.deepEqual(w1.pageErrors, []);
       assert.deepEqual(w1.failedRequests, []);
@@ -314,5 +369,43 @@ describe('the dashboard page in Chromium', () => {
       await without.close();
       app.kill();
     }
+  });
+
+  it('links trace ids only through an http(s) ?traceUrl= holding {traceId}', async () => {
+    const app = await startApp({ fixture: 'chatbot-app.js', env: appEnv(ai, tracedTo(sink)) });
+    const page = await context.newPage();
+    try {
+      const health = await healthUrl(app);
+      await drive(app, 600);
+      const slowest = await fetchSlowest(health);
+      assert.ok(slowest.length > 0);
+
+      const template = 'https://grafana.example/explore?trace={traceId}&x=1';
+      await page.goto(`${health}/dashboard?traceUrl=${encodeURIComponent(template)}`);
+      await page.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
+      const linked = await page.evaluate<ShownSlow[]>(SHOWN_SLOWEST);
+      assert.deepEqual(linked.map((r) => r.links), slowest.map((r) => [`https://grafana.example/explore?trace=${r.traceId}&x=1`]));
+      assert.deepEqual(
+        await page.evaluate(`[...document.querySelectorAll('#slowest a')].map((a) => a.rel + ' ' + a.target)`),
+        slowest.map(() => 'noopener noreferrer _blank'),
+      );
+
+      // Not http(s), or no {traceId}: plain text, as without the parameter.
+      for (const bad of ['javascript:alert(1)//{traceId}', 'https://grafana.example/explore']) {
+        await page.goto(`${health}/dashboard?traceUrl=${encodeURIComponent(bad)}`);
+        await page.waitForSelector('body[data-ready="true"]', { timeout: WAIT_MS });
+        const rows = await page.evaluate<ShownSlow[]>(SHOWN_SLOWEST);
+        assert.ok(rows.length > 0);
+        assert.deepEqual(rows.flatMap((r) => r.links), [], bad);
+      }
+    } finally {
+      await page.close();
+      app.kill();
+    }
+  });
+
+  it('inserts no server data as HTML', () => {
+    const script = readFileSync(join(REPO, 'assets', 'dashboard', 'dashboard.js'), 'utf8');
+    assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|DOMParser/);
   });
 });
