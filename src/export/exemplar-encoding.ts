@@ -38,7 +38,7 @@ function rewrite(message: Uint8Array, depth: number, exemplarField: number, curs
     const exemplars = cursor.points[cursor.next++];
     if (exemplars === undefined) throw new Error('more points serialized than produced');
     if (exemplars.length === 0) return message;
-    return Buffer.concat([message, ...exemplars.map((e) => field(exemplarField, exemplarMessage(e)))]);
+    return withExemplarFields(message, exemplarField, exemplars);
   }
   const parts: Uint8Array[] = [];
   let changed = false;
@@ -101,19 +101,32 @@ function field(number: number, body: Uint8Array): Buffer {
   return Buffer.concat([encodeVarint(number * 8 + LEN), encodeVarint(body.length), body]);
 }
 
-/** Exemplar: time_unix_nano (2, fixed64), as_double (3), span_id (4, bytes), trace_id (5, bytes); no filtered_attributes (7). */
-function exemplarMessage(e: PointExemplar): Buffer {
-  const out = Buffer.alloc(46);
-  out[0] = 0x11;
-  out.writeBigUInt64LE(nanosOf(e.timeMs), 1);
-  out[9] = 0x19;
-  out.writeDoubleLE(e.value, 10);
-  out[18] = 0x22;
-  out[19] = 8;
-  out.write(e.spanId, 20, 8, 'hex');
-  out[28] = 0x2a;
-  out[29] = 16;
-  out.write(e.traceId, 30, 16, 'hex');
+const EXEMPLAR_LENGTH = 46;
+
+/**
+ * The point's bytes, then one field per exemplar, written in place: the tag (field 5, 8 or 11)
+ * and the length (46) fit one byte each. Exemplar: time_unix_nano (2, fixed64), as_double (3),
+ * span_id (4, bytes), trace_id (5, bytes); no filtered_attributes (7).
+ */
+function withExemplarFields(point: Uint8Array, fieldNumber: number, exemplars: readonly PointExemplar[]): Buffer {
+  const out = Buffer.allocUnsafe(point.length + exemplars.length * (2 + EXEMPLAR_LENGTH));
+  out.set(point, 0);
+  let at = point.length;
+  for (const e of exemplars) {
+    out[at] = fieldNumber * 8 + LEN;
+    out[at + 1] = EXEMPLAR_LENGTH;
+    out[at + 2] = 0x11;
+    out.writeBigUInt64LE(nanosOf(e.timeMs), at + 3);
+    out[at + 11] = 0x19;
+    out.writeDoubleLE(e.value, at + 12);
+    out[at + 20] = 0x22;
+    out[at + 21] = 8;
+    out.write(e.spanId, at + 22, 8, 'hex');
+    out[at + 30] = 0x2a;
+    out[at + 31] = 16;
+    out.write(e.traceId, at + 32, 16, 'hex');
+    at += 2 + EXEMPLAR_LENGTH;
+  }
   return out;
 }
 
