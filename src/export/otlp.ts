@@ -1,6 +1,10 @@
 import { createRequire } from 'node:module';
+import { diag } from '@opentelemetry/api';
 import type { OtlpConfig, Signal } from '../config/resolve';
+import { describeError } from '../logging/logger';
 import { countUnsent } from './count-unsent';
+import { withExemplars } from './exemplar-serializer';
+import type { MetricsSerializer } from './exemplars';
 import { exitWindow } from './exit-window';
 import { HttpTransport, type OtlpNodeHttpConfiguration } from './http-transport';
 import { RetryingTransport } from './retrying-transport';
@@ -49,7 +53,38 @@ function buildOtlpExporter<T>(signal: Signal, config: OtlpConfig): T {
   const { Metadata } = exporterRequire('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(config.headers)) metadata.set(key, value);
-  return new Exporter({ ...common, metadata });
+  const options = { ...common, metadata };
+  if (signal === 'metrics') return grpcMetricExporter<T>(exporterRequire, options) ?? new Exporter(options);
+  return new Exporter(options);
+}
+
+/**
+ * exporter-metrics-otlp-grpc's OTLPMetricExporter, assembled as its constructor does (same
+ * pinned release) but with the serializer that writes exemplars. undefined when the parts are
+ * not where this release keeps them: the stock exporter then sends the points without them.
+ */
+function grpcMetricExporter<T>(exporterRequire: NodeJS.Require, options: object): T | undefined {
+  try {
+    const grpcBase = exporterRequire('@opentelemetry/otlp-grpc-exporter-base') as typeof import('@opentelemetry/otlp-grpc-exporter-base');
+    const { OTLPMetricExporterBase } = exporterRequire(METRIC_EXPORTER) as typeof import('@opentelemetry/exporter-metrics-otlp-http');
+    const transformer = exporterRequire(TRANSFORMER) as Transformer;
+    const { createOtlpGrpcExportDelegate, convertLegacyOtlpGrpcOptions } = grpcBase;
+    if (typeof createOtlpGrpcExportDelegate !== 'function' || typeof convertLegacyOtlpGrpcOptions !== 'function') throw new Error('otlp-grpc-exporter-base has changed');
+    const serializer = withExemplars(transformer.ProtobufMetricsSerializer as MetricsSerializer<unknown, unknown>, 'protobuf');
+    const delegate = createOtlpGrpcExportDelegate(
+      convertLegacyOtlpGrpcOptions(options, 'METRICS'),
+      serializer as never,
+      'otlp_grpc_metric_exporter',
+      transformer.MetricsExporterMetricsHelper,
+      undefined,
+      'MetricsExportService',
+      '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+    );
+    return new OTLPMetricExporterBase(delegate, options) as T;
+  } catch (err) {
+    diag.warn(`OTLP/gRPC metrics are exported without their exemplars: ${describeError(err)}`);
+    return undefined;
+  }
 }
 
 type ExporterBase = typeof import('@opentelemetry/otlp-exporter-base');
@@ -84,7 +119,10 @@ function httpExporter<T>(signal: Signal, protocol: keyof typeof CONTENT_TYPE, op
   const { OTLPExporterBase } = require('@opentelemetry/otlp-exporter-base') as ExporterBase;
   const http = require('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
   const configuration = http.convertLegacyHttpOptions(options, spec.id, spec.path, { 'Content-Type': CONTENT_TYPE[protocol] });
-  const delegate = exportDelegate(configuration, transformer[spec[protocol === 'http/json' ? 'json' : 'protobuf']], spec.component, transformer[spec.helper]);
+  const encoding = protocol === 'http/json' ? 'json' : 'protobuf';
+  const stock = transformer[spec[encoding]];
+  const serializer = signal === 'metrics' ? withExemplars(stock as MetricsSerializer<unknown, unknown>, encoding) : stock;
+  const delegate = exportDelegate(configuration, serializer, spec.component, transformer[spec.helper]);
   if (signal !== 'metrics') return new OTLPExporterBase(delegate as never) as T;
   // The metric exporter adds temporality and aggregation (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE) to the base.
   const { OTLPMetricExporterBase } = requireAtRunTime<typeof import('@opentelemetry/exporter-metrics-otlp-http')>(METRIC_EXPORTER);

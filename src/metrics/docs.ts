@@ -65,6 +65,8 @@ export function renderMetricsDoc(): string {
     'latest **sampled** span recorded into it, with its value and time: `... 3 # {trace_id="…",span_id="…"} 0.42',
     '1764633600.123`. At most one per bucket, so memory stays within the cardinality cap; the labels are the two',
     'ids only. HTTP exemplars are the server span of the request; database and AI ones the client span.',
+    'Over OTLP (http/protobuf, http/json and gRPC) they are the data points\' `exemplars`, a histogram point\'s in',
+    'bucket order, each with `time_unix_nano`, `as_double`, `span_id` and `trace_id` and no filtered attributes.',
     '`INNATURAL_METRICS_EXEMPLARS=false` turns them off. `/api/metrics/slowest` lists the slowest recent ones',
     '(15 minutes) for the dashboard.',
     '',

@@ -14,6 +14,7 @@ import { Registry } from './registry';
 import { registerCatalog } from './families';
 import { LATENCY_BUCKETS } from './catalog';
 import { RegistryProducer } from './otlp-producer';
+import { EXEMPLARS } from '../export/exemplars';
 
 function setup() {
   const registry = new Registry(1000);
@@ -151,6 +152,27 @@ describe('RegistryProducer', () => {
         { operation: '_overflow', status: '_overflow' },
       ],
     );
+  });
+
+  it('puts the series exemplars on their points (a histogram\'s in bucket order), and none where there are none', async () => {
+    const { metrics, producer } = setup();
+    const T = '0af7651916cd43dd8448eb211c80319c';
+    const ids = (spanId: string) => ({ traceId: T, spanId, traceFlags: 1 });
+    const labels = ['GET', '/api/users/:id', '200'];
+    metrics.httpRequestDuration.observe(labels, 30, ids('00000000000000b1')); // +Inf
+    metrics.httpRequestDuration.observe(labels, 0.003, ids('00000000000000a1'));
+    metrics.httpRequestDuration.observe(['GET', '/quiet', '200'], 0.003);
+    metrics.httpRequests.inc(labels, 1, ids('00000000000000c1'));
+    const all = await collectMetrics(producer);
+    const lat = byName(all, 'innatural_chatbot_http_request_duration_seconds') as HistogramMetricData;
+    const of = (p: object) => (p as { [EXEMPLARS]?: unknown })[EXEMPLARS];
+    const kept = of(lat.dataPoints[0]!) as { spanId: string; value: number; traceId: string; timeMs: number }[];
+    assert.deepEqual(kept.map((e) => [e.traceId, e.spanId, e.value]), [[T, '00000000000000a1', 0.003], [T, '00000000000000b1', 30]]);
+    assert.ok(Math.abs(kept[0]!.timeMs - Date.now()) < 5000);
+    assert.equal(of(lat.dataPoints[1]!), undefined);
+    assert.equal(Object.getOwnPropertySymbols(lat.dataPoints[1]!).length, 0);
+    const req = byName(all, 'innatural_chatbot_http_requests_total') as SumMetricData;
+    assert.deepEqual((of(req.dataPoints[0]!) as { spanId: string }[]).map((e) => e.spanId), ['00000000000000c1']);
   });
 
   it('runs the registry collectors first', async () => {

@@ -2,6 +2,7 @@ import { ValueType, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import type { AggregationTemporality, CollectionResult, DataPointType, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
+import { EXEMPLARS, type PointExemplar } from '../export/exemplars';
 import type { Family, Registry, Series } from './registry';
 
 const SCOPE = { name: '@innatural/otel' };
@@ -19,6 +20,15 @@ function attributes(family: Family, series: Series): Record<string, string> {
   return out;
 }
 
+/**
+ * The series' exemplars (a histogram's in bucket order) under a symbol the reader carries
+ * through untouched to our serializers (export/exemplar-serializer.ts), which write them.
+ */
+function exemplars(series: Series): { [EXEMPLARS]?: readonly PointExemplar[] } {
+  const kept = series.exemplars?.filter((e) => e !== undefined);
+  return kept?.length ? { [EXEMPLARS]: kept } : {};
+}
+
 function toMetricData(family: Family, now: HrTime): MetricData {
   const { spec } = family;
   const descriptor = { name: spec.name, description: spec.help, unit: spec.unit ?? '', valueType: ValueType.DOUBLE };
@@ -28,6 +38,7 @@ function toMetricData(family: Family, now: HrTime): MetricData {
     endTime: now,
     attributes: attributes(family, s),
     value,
+    ...exemplars(s),
   });
   if (spec.type === 'histogram') {
     return {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CATALOG, LATENCY_BUCKETS, catalogSpec, type CatalogKey } from '../../src/metrics/catalog';
 import { startApp, type RunningApp } from '../support/app';
-import { COLLECTOR_DIR, fileExporterOverlay, startCollector, tempDir, type Collector } from '../support/collector';
+import { COLLECTOR_DIR, fileExporterOverlay, readSpanFile, startCollector, tempDir, type Collector } from '../support/collector';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server';
 import { startOtlpGrpcSink, type OtlpGrpcSink } from '../support/otlp-grpc-sink';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
@@ -211,6 +211,32 @@ describe('agent collector (collector/otelcol.yaml)', () => {
     assert.equal(series.length, 1, JSON.stringify(series));
     const keys = m.find(`${P}_http_requests_total`).filter((s) => s.labels.job === 'chatbot-e2e').map((s) => Object.keys(s.labels).sort().join(','));
     assert.deepEqual([...new Set(keys)], ['instance,job,method,route,status_code']);
+  });
+
+  it('passes the app’s OTLP exemplars on: the backend gets the ids of server spans the collector forwarded', async () => {
+    // The collector's Go decoder reads our exemplar bytes and its exporter writes them anew.
+    const exemplars = await eventually(
+      async () => {
+        const points = backend.metrics
+          .filter((x) => x.name === `${P}_http_request_duration_seconds` && x.resource['service.name'] === 'chatbot-e2e')
+          .flatMap((x) => x.points)
+          .filter((p) => p.attributes.route === '/api/users/:id' && p.exemplars.length > 0);
+        return points.at(-1)?.exemplars;
+      },
+      10000,
+      'exemplars at the backend',
+      () => JSON.stringify(backend.metrics.map((x) => x.name)),
+    );
+    for (const e of exemplars) {
+      const span = await eventually(
+        async () => readSpanFile(spansFile).find((s) => s.traceId === e.traceId && s.spanId === e.spanId),
+        10000,
+        `span ${e.spanId} in the spans file`,
+        () => '',
+      );
+      assert.equal(span.kind, 2, span.name);
+      assert.equal(span.service, 'chatbot-e2e');
+    }
   });
 
   it('exposes every catalog name the app moved, unchanged: no doubled _total, no unit suffix, no otel_scope labels', () => {

@@ -59,6 +59,18 @@ export interface SinkMetricPoint {
   max?: number;
   bucketCounts?: number[];
   explicitBounds?: number[];
+  /** Always there, [] when the point has none. */
+  exemplars: SinkExemplar[];
+}
+
+export interface SinkExemplar {
+  /** Lowercase hex. */
+  traceId: string;
+  spanId: string;
+  /** as_double or as_int. */
+  value: number | undefined;
+  timeUnixNano: bigint;
+  filteredAttributes: SinkAttributes;
 }
 
 export interface SinkMetric extends SinkTelemetry {
@@ -505,6 +517,19 @@ function toSpan(s: Fields, context: SinkTelemetry): SinkSpan {
   };
 }
 
+function exemplars(value: unknown): SinkExemplar[] {
+  return list(value, 'exemplars').map((entry) => {
+    const e = fields(entry, 'Exemplar');
+    return {
+      traceId: id(e.traceId, 'exemplar traceId'),
+      spanId: id(e.spanId, 'exemplar spanId'),
+      value: e.asDouble !== undefined ? double(e.asDouble, 'exemplar asDouble') : e.asInt !== undefined ? int(e.asInt, 'exemplar asInt') : undefined,
+      timeUnixNano: int64(e.timeUnixNano, 'exemplar timeUnixNano'),
+      filteredAttributes: attributes(e.filteredAttributes),
+    };
+  });
+}
+
 function numberPoint(entry: unknown): SinkMetricPoint {
   const p = fields(entry, 'NumberDataPoint');
   return {
@@ -513,6 +538,7 @@ function numberPoint(entry: unknown): SinkMetricPoint {
     timeUnixNano: int64(p.timeUnixNano, 'timeUnixNano'),
     value:
       p.asDouble !== undefined ? double(p.asDouble, 'asDouble') : p.asInt !== undefined ? int(p.asInt, 'asInt') : undefined,
+    exemplars: exemplars(p.exemplars),
   };
 }
 
@@ -528,6 +554,7 @@ function histogramPoint(entry: unknown): SinkMetricPoint {
     max: optionalDouble(p.max, 'max'),
     bucketCounts: list(p.bucketCounts, 'bucketCounts').map((c) => int(c, 'bucketCounts')),
     explicitBounds: list(p.explicitBounds, 'explicitBounds').map((b) => double(b, 'explicitBounds')),
+    exemplars: exemplars(p.exemplars),
   };
 }
 

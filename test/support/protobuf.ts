@@ -370,6 +370,7 @@ export const OTLP_SCHEMAS = {
     3: one('timeUnixNano', 'fixed64'),
     4: one('asDouble', 'double'),
     6: one('asInt', 'sfixed64'),
+    5: many('exemplars', msg('Exemplar')),
     8: one('flags', 'uint32'),
   },
   HistogramDataPoint: {
@@ -380,9 +381,18 @@ export const OTLP_SCHEMAS = {
     5: one('sum', 'double'),
     6: many('bucketCounts', 'fixed64'),
     7: many('explicitBounds', 'double'),
+    8: many('exemplars', msg('Exemplar')),
     10: one('flags', 'uint32'),
     11: one('min', 'double'),
     12: one('max', 'double'),
+  },
+  Exemplar: {
+    7: many('filteredAttributes', msg('KeyValue')),
+    2: one('timeUnixNano', 'fixed64'),
+    3: one('asDouble', 'double'),
+    6: one('asInt', 'sfixed64'),
+    4: one('spanId', 'bytes'),
+    5: one('traceId', 'bytes'),
   },
   Undecoded: {},
 
