@@ -107,7 +107,7 @@ function variants(sink) {
 }
 
 function startApp(variant) {
-  const proc = spawn('taskset', ['-c', '1', process.execPath, ...variant.args, variant.script], {
+  const proc = spawn('taskset', ['-c', '1', variant.node ?? process.execPath, ...variant.args, variant.script], {
     cwd: REPO,
     env: variant.env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -342,7 +342,11 @@ async function main() {
   process.stdout.write(lines.join('\n'));
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err.stack}\n`);
-  process.exitCode = 1;
-});
+module.exports = { startSink, variants, startApp, waitReady, stop, cpuTicks, wrk, median, APP_PORT, CLK_TCK, REPO };
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -8,6 +8,7 @@ import type { MetricsSerializer } from './exemplars';
 import { exitWindow } from './exit-window';
 import { HttpTransport, type OtlpNodeHttpConfiguration } from './http-transport';
 import { RetryingTransport } from './retrying-transport';
+import { onePassTraceSerializer, type TraceSerializer } from './span-serializer';
 import { untracedExports } from './untraced';
 
 const PACKAGES: Record<Signal, { readonly prefix: string; readonly className: string }> = {
@@ -152,8 +153,8 @@ export interface SpanExporterParts {
  * the same release), but with only the trace serializer required: the package requires
  * otlp-transformer's index, which loads the metric and log serializers and all of
  * sdk-metrics (~90 modules, a quarter of the preload's start-up) for a service that may
- * never export a metric over OTLP. undefined when the parts are not where this release
- * keeps them.
+ * never export a metric over OTLP. The serializer writes the same bytes in one pass (see
+ * span-serializer.ts). undefined when the parts are not where this release keeps them.
  */
 export function spanExporterParts(): SpanExporterParts | undefined {
   try {
@@ -166,7 +167,7 @@ export function spanExporterParts(): SpanExporterParts | undefined {
       OTLPExporterBase,
       convertLegacyHttpOptions: http.convertLegacyHttpOptions,
       httpAgentFactoryFromOptions: http.httpAgentFactoryFromOptions,
-      serializer: ProtobufTraceSerializer,
+      serializer: onePassTraceSerializer(ProtobufTraceSerializer as TraceSerializer) ?? ProtobufTraceSerializer,
       metricsHelper: TraceExporterMetricsHelper,
     };
   } catch {
