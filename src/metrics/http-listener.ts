@@ -14,14 +14,19 @@ function errorType(req: IncomingMessage, status: number): string {
   return errorClassName(requestError(req)?.error) ?? (STATUS_CODES[status] ?? `HTTP${status}`).replace(/[^A-Za-z0-9]/g, '');
 }
 
-/** The catalog's HTTP rows, from each finished request of the app. */
-export function httpMetricsListener(metrics: CatalogMetrics): FinishListener {
+/**
+ * The catalog's HTTP rows, from each finished request of the app. `traced`: our server spans are
+ * on, so a request may carry a span for the exemplars; without them no request does, and the
+ * lookup (a missed symbol read, dear on Node 20's V8) is skipped.
+ */
+export function httpMetricsListener(metrics: CatalogMetrics, traced = true): FinishListener {
+  const exemplars = traced && metrics.httpRequestDuration.keepsExemplars;
   return (request, response, seconds) => {
     const status = response.statusCode;
     const route = routeLabel(request);
     const labels = [methodLabel(request.method), route, String(status)];
     // The server span's ids, for the exemplars: absent without tracing, kept only when sampled.
-    const ctx = metrics.httpRequestDuration.keepsExemplars ? requestContextOf(request) : undefined;
+    const ctx = exemplars ? requestContextOf(request) : undefined;
     const ids = ctx && trace.getSpanContext(ctx);
     metrics.httpRequests.inc(labels, 1, ids);
     metrics.httpRequestDuration.observe(labels, seconds, ids);

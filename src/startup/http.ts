@@ -15,7 +15,7 @@ export function startHttpTiming({ config, logger }: Globals, { pipeline }: Metri
     // With INNATURAL_APP_ROUTES our paths on the app's port are ours, not the app's traffic.
     const notAppTraffic = config.health.appRoutes ? (req: { url?: string }) => isHealthPath(req.url) : () => false;
     const finishListeners: FinishListener[] = [slowRequestListener(config.http.slowRequestMs, logger), errors.listener];
-    if (pipeline) finishListeners.push(httpMetricsListener(pipeline.catalog));
+    if (pipeline) finishListeners.push(httpMetricsListener(pipeline.catalog, tracing.enabled));
     undo.push(installRequestTiming(finishListeners, notAppTraffic));
     undo.push(installResponseTime(config.http.responseTimeHeader, tracing.enabled));
     return {};
