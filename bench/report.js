@@ -104,6 +104,7 @@ function nodeSection(n) {
     '|---|---|---|---|---|',
     row('text 0.0.4', p.scrape.text),
     row('OpenMetrics 1.0', p.scrape.openmetrics),
+    ...(p.scrape.openmetricsNoExemplars ? [row('OpenMetrics 1.0, INNATURAL_METRICS_EXEMPLARS=false', p.scrape.openmetricsNoExemplars)] : []),
     '',
     `Recording one request (counter inc + histogram observe, the catalog's 3 HTTP labels), median of ${p.record.runs} runs of ${p.record.ops} requests:`,
     '',
