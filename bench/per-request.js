@@ -31,7 +31,7 @@ const BASELINE = process.env.BENCH_BASELINE;
 
 function selected(sink) {
   const ids = (process.env.BENCH_VARIANTS ?? 'A,D,E').split(',');
-  const all = variants(sink).map((v) => ({ ...v, node: NODE }));
+  const all = variants(sink, { app: APP_PORT, health: APP_PORT + 1 });
   const chosen = all.filter((v) => ids.includes(v.id));
   if (BASELINE) {
     for (const v of all.filter((x) => ids.includes(x.id) && x.args.includes('./register'))) {
@@ -69,7 +69,7 @@ function fixedCount(count, concurrency = 8) {
 
 async function cpuRound(variant, sink) {
   sink.take();
-  const app = startApp(variant);
+  const app = startApp({ bin: NODE ?? process.execPath }, variant);
   try {
     await waitReady(30000);
     await wrk(WARMUP_S, false);
@@ -85,7 +85,7 @@ async function cpuRound(variant, sink) {
 async function instructions(variant, count) {
   const dir = mkdtempSync(join(tmpdir(), 'per-request-'));
   const out = join(dir, 'callgrind.out');
-  const proc = spawn('taskset', ['-c', '1', 'valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, variant.node ?? process.execPath, ...variant.args, variant.script], {
+  const proc = spawn('taskset', ['-c', '1', 'valgrind', '--tool=callgrind', `--callgrind-out-file=${out}`, NODE ?? process.execPath, ...variant.args, variant.script], {
     cwd: REPO,
     env: variant.env,
     stdio: ['ignore', 'ignore', 'ignore'],

@@ -1,12 +1,17 @@
 'use strict';
 /**
- * npm run bench: the preload against no instrumentation and its peers, on one core.
- * Variants run interleaved round by round; the app is pinned to core 1, wrk to core 0.
- * Writes bench/results.md and bench/results.json. A benchmark, never a test.
+ * npm run bench: the preload against no instrumentation and its peers, on one core, under each
+ * Node version of BENCH_NODES (bench/nodes.js). Variants and versions run interleaved round by
+ * round; the app is pinned to core 1, wrk to core 0. Then the in-process measurements
+ * (bench/in-process.js) under each version. Writes bench/results.md and bench/results.json.
+ * A benchmark, never a test.
  */
 const { spawn, execFile, execFileSync } = require('node:child_process');
 const { readFileSync, writeFileSync } = require('node:fs');
-const { measureRedaction } = require('./redaction');
+const { benchNodes } = require('./nodes');
+const { variants } = require('./variants');
+const { summarize, targets, markdown } = require('./report');
+const { median } = require('./stats');
 const http = require('node:http');
 const { cpus } = require('node:os');
 const { join } = require('node:path');
@@ -16,16 +21,14 @@ const REPO = join(__dirname, '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 3);
-const STARTS = Number(process.env.BENCH_STARTS ?? 9);
+const STARTS = Number(process.env.BENCH_STARTS ?? 7);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const APP_PORT = 5711;
-const HEALTH_PORT = 5712;
+// Fixed, so that variants scrape and probe without discovery; BENCH_PORT moves them off another run's.
+const APP_PORT = Number(process.env.BENCH_PORT ?? 5711);
+const HEALTH_PORT = APP_PORT + 1;
+const SPAN_WAIT_MS = 7000; // the batch delay (5 s) plus an export
 const CLK_TCK = 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** OTLP and Sentry ingestion that only stores bodies: decoding happens after the run, off the hot path. */
 function startSink() {
@@ -50,64 +53,8 @@ function startSink() {
   );
 }
 
-function variants(sink) {
-  const common = { PORT: String(APP_PORT), PATH: process.env.PATH, HOME: process.env.HOME ?? '/root' };
-  const ours = {
-    ...common,
-    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-    INNATURAL_HEALTH_PORT: String(HEALTH_PORT),
-    INNATURAL_HEALTH_HOST: '127.0.0.1',
-    OTEL_LOG_LEVEL: 'warn',
-  };
-  return [
-    { id: 'A', label: 'no instrumentation', script: 'bench/app.js', args: [], env: common },
-    { id: 'B', label: 'seed style: prom-client + response-time', script: 'bench/seed-style.js', args: [], env: common, metrics: `http://127.0.0.1:${APP_PORT}/metrics` },
-    {
-      id: 'C',
-      label: 'stock @opentelemetry/auto-instrumentations-node/register, traces over OTLP',
-      script: 'bench/app.js',
-      args: ['--require', '@opentelemetry/auto-instrumentations-node/register'],
-      env: {
-        ...common,
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        OTEL_METRICS_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
-        OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process,serviceinstance',
-        OTEL_SERVICE_NAME: 'bench-c',
-      },
-      countSpans: true,
-    },
-    {
-      id: 'D',
-      label: '@innatural/otel, full: every request traced over OTLP, all metrics, X-Response-Time, health server',
-      script: 'bench/app.js',
-      args: ['--require', './register'],
-      env: { ...ours, OTEL_SERVICE_NAME: 'bench-d' },
-      metrics: `http://127.0.0.1:${HEALTH_PORT}/metrics`,
-      countSpans: true,
-    },
-    {
-      id: 'E',
-      label: '@innatural/otel, metrics only (OTEL_TRACES_EXPORTER=none)',
-      script: 'bench/app.js',
-      args: ['--require', './register'],
-      env: { ...ours, OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'bench-e' },
-      metrics: `http://127.0.0.1:${HEALTH_PORT}/metrics`,
-    },
-    {
-      id: 'F',
-      label: '@sentry/node 11 preload, tracesSampleRate 1.0',
-      script: 'bench/app.js',
-      args: ['--import', './bench/sentry-preload.mjs'],
-      env: { ...common, BENCH_SENTRY_DSN: `http://benchkey@127.0.0.1:${sink.port}/1` },
-    },
-  ];
-}
-
-function startApp(variant) {
-  const proc = spawn('taskset', ['-c', '1', variant.node ?? process.execPath, ...variant.args, variant.script], {
+function startApp(node, variant) {
+  const proc = spawn('taskset', ['-c', '1', node.bin, ...variant.args, variant.script], {
     cwd: REPO,
     env: variant.env,
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -193,9 +140,20 @@ function countServerSpans(bodies, service) {
   return n;
 }
 
-async function measureLoad(variant, sink) {
+/** Spans arrive up to a batch delay after the load: polled, so that a run waits only as long as its last batch. */
+async function receivedSpans(sink, service, served) {
+  const deadline = Date.now() + SPAN_WAIT_MS;
+  let received = 0;
+  for (;;) {
+    received += countServerSpans(sink.take(), service);
+    if (received >= served || Date.now() > deadline) return received;
+    await sleep(250);
+  }
+}
+
+async function measureLoad(node, variant, sink) {
   sink.take();
-  const app = startApp(variant);
+  const app = startApp(node, variant);
   try {
     await waitReady();
     const warm = await wrk(WARMUP_S, false);
@@ -207,9 +165,9 @@ async function measureLoad(variant, sink) {
     const scrape = variant.metrics ? await scrapeMs(variant.metrics) : undefined;
     let spans;
     if (variant.countSpans) {
-      await sleep(7000); // the batch delay (5 s) plus an export
       // wrk's completed requests, plus the one readiness probe that succeeded.
-      spans = { served: warm.requests + run.requests + 1, received: countServerSpans(sink.take(), variant.env.OTEL_SERVICE_NAME) };
+      const served = warm.requests + run.requests + 1;
+      spans = { served, received: await receivedSpans(sink, variant.env.OTEL_SERVICE_NAME, served) };
     }
     return { ...run, cpuUsPerRequest: ((cpuAfter - cpuBefore) * (1e6 / CLK_TCK)) / run.requests, rss, scrapeMs: scrape, spans };
   } finally {
@@ -217,9 +175,9 @@ async function measureLoad(variant, sink) {
   }
 }
 
-async function startupMs(variant) {
+async function startupMs(node, variant) {
   const t = performance.now();
-  const app = startApp(variant);
+  const app = startApp(node, variant);
   try {
     await waitReady();
     return performance.now() - t;
@@ -228,11 +186,23 @@ async function startupMs(variant) {
   }
 }
 
-/** Starts interleaved, variant after variant, so that drift of the machine falls on all alike. */
-async function measureStartups(all) {
-  const times = Object.fromEntries(all.map((v) => [v.id, []]));
-  for (let i = 0; i < STARTS; i++) for (const variant of all) times[variant.id].push(await startupMs(variant));
-  return Object.fromEntries(all.map((v) => [v.id, median(times[v.id])]));
+/** Starts interleaved, variant after variant and version after version, so that drift of the machine falls on all alike. */
+async function measureStartups(nodes, all) {
+  const times = nodes.map(() => Object.fromEntries(all.map((v) => [v.id, []])));
+  for (let i = 0; i < STARTS; i++) {
+    for (const [n, node] of nodes.entries()) for (const variant of all) times[n][variant.id].push(await startupMs(node, variant));
+  }
+  return times.map((t) => Object.fromEntries(all.map((v) => [v.id, median(t[v.id])])));
+}
+
+/** Pinned like the app, so that its figures compare with the app's. */
+function inProcess(node) {
+  return new Promise((resolve) =>
+    execFile('taskset', ['-c', '1', node.bin, join(__dirname, 'in-process.js')], { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) process.stderr.write(`in-process measurements on ${node.version} failed: ${stderr || err.message}\n`);
+      resolve(err ? undefined : JSON.parse(stdout));
+    }),
+  );
 }
 
 function versions() {
@@ -246,11 +216,11 @@ function versions() {
     }
   };
   return {
-    node: process.version,
     '@innatural/otel': `${v(REPO)} (${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim()})`,
     express: v('express'),
     '@opentelemetry/sdk-trace-base': v('@opentelemetry/sdk-trace-base'),
     '@opentelemetry/auto-instrumentations-node': v('@opentelemetry/auto-instrumentations-node'),
+    '@elastic/opentelemetry-node': v('@elastic/opentelemetry-node'),
     '@sentry/node': v('@sentry/node'),
     'prom-client': v('prom-client'),
     wrk: (() => {
@@ -265,81 +235,37 @@ function versions() {
 
 async function main() {
   const only = process.env.BENCH_VARIANTS?.split(',');
+  const nodes = benchNodes();
   const sink = await startSink();
-  const all = variants(sink).filter((v) => !only || only.includes(v.id));
-  const rounds = [];
+  const all = variants(sink, { app: APP_PORT, health: HEALTH_PORT }).filter((v) => !only || only.includes(v.id));
+  const rounds = nodes.map(() => []);
   for (let round = 1; round <= ROUNDS; round++) {
-    const results = {};
-    for (const variant of all) {
-      results[variant.id] = await measureLoad(variant, sink);
-      process.stderr.write(`round ${round} ${variant.id}: ${results[variant.id].rps.toFixed(0)} req/s\n`);
+    for (const [n, node] of nodes.entries()) {
+      const results = {};
+      for (const variant of all) {
+        results[variant.id] = await measureLoad(node, variant, sink);
+        process.stderr.write(`round ${round} node ${node.version} ${variant.id}: ${results[variant.id].rps.toFixed(0)} req/s, ${results[variant.id].cpuUsPerRequest.toFixed(0)} CPU µs/req\n`);
+      }
+      rounds[n].push(results);
     }
-    rounds.push(results);
   }
-  const startup = await measureStartups(all);
+  const startups = await measureStartups(nodes, all);
   sink.close();
-  const redaction = measureRedaction();
+  const perNode = [];
+  for (const [n, node] of nodes.entries()) {
+    process.stderr.write(`in-process measurements on ${node.version}\n`);
+    const summary = { ...summarize(all, rounds[n], startups[n]), inProcess: await inProcess(node) };
+    perNode.push({ version: node.version, bin: node.bin, ...summary, targets: targets(summary), raw: rounds[n] });
+  }
 
-  const summary = all.map((variant) => {
-    const runs = rounds.map((r) => r[variant.id]);
-    const ratios = rounds.map((r) => (r.A ? r[variant.id].rps / r.A.rps : NaN));
-    const d = {
-      id: variant.id,
-      label: variant.label,
-      rps: median(runs.map((r) => r.rps)),
-      ratio: median(ratios),
-      p50Ms: median(runs.map((r) => r.p50)),
-      p99Ms: median(runs.map((r) => r.p99)),
-      cpuUsPerRequest: median(runs.map((r) => r.cpuUsPerRequest)),
-      startupMs: startup[variant.id],
-      rssMb: median(runs.map((r) => r.rss)) / 1024 / 1024,
-      scrapeMs: variant.metrics ? median(runs.map((r) => r.scrapeMs)) : undefined,
-      spans: variant.countSpans ? runs.map((r) => r.spans) : undefined,
-    };
-    return d;
-  });
-  const base = summary.find((s) => s.id === 'A');
   const machine = { cpu: cpus()[0]?.model, cores: cpus().length, kernel: readFileSync('/proc/version', 'utf8').split(' ')[2] };
-  const command = `npm run bench  (BENCH_ROUNDS=${ROUNDS} BENCH_DURATION_S=${DURATION_S} BENCH_WARMUP_S=${WARMUP_S} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_STARTS=${STARTS})`;
-  const json = { date: new Date().toISOString(), command, machine, versions: versions(), rounds: ROUNDS, results: summary, redaction, raw: rounds };
+  const settings = { rounds: ROUNDS, durationS: DURATION_S, warmupS: WARMUP_S, connections: CONNECTIONS, starts: STARTS };
+  const command = `npm run bench  (BENCH_NODES=${nodes.map((n) => n.major).join(',')} BENCH_ROUNDS=${ROUNDS} BENCH_DURATION_S=${DURATION_S} BENCH_WARMUP_S=${WARMUP_S} BENCH_CONNECTIONS=${CONNECTIONS} BENCH_STARTS=${STARTS})`;
+  const json = { date: new Date().toISOString(), command, machine, versions: versions(), settings, nodes: perNode };
   writeFileSync(join(__dirname, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
-
-  const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(d));
-  const lines = [
-    '# Benchmark results',
-    '',
-    `${json.date.slice(0, 10)}, ${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}. App pinned to core 1, wrk (\`-t1 -c${CONNECTIONS}\`) to core 0,`,
-    `${WARMUP_S} s warm-up then ${DURATION_S} s measured, ${ROUNDS} rounds with the variants interleaved; medians. Startup: spawn to first 200, median of ${STARTS} starts interleaved across variants.`,
-    '',
-    '| variant | req/s | vs A | p50 ms | p99 ms | CPU µs/req | startup ms (+A) | RSS MB after load (+A) | /metrics ms |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...summary.map(
-      (s) =>
-        `| ${s.id}: ${s.label} | ${f(s.rps)} | ${f(s.ratio, 2)}x | ${f(s.p50Ms, 2)} | ${f(s.p99Ms, 2)} | ${f(s.cpuUsPerRequest)} | ${f(s.startupMs)} (${s.id === 'A' ? '—' : `+${f(s.startupMs - base.startupMs)}`}) | ${f(s.rssMb)} (${s.id === 'A' ? '—' : `+${f(s.rssMb - base.rssMb)}`}) | ${s.scrapeMs === undefined ? '—' : f(s.scrapeMs, 2)} |`,
-    ),
-    '',
-    ...summary
-      .filter((s) => s.spans)
-      .map((s) => `Spans in ${s.id}: ${s.spans.map((x) => `${x.received} received for ${x.served} requests served`).join('; ')}.`),
-    '',
-    '## Redaction',
-    '',
-    `Redactor.text, in this process: ${f(redaction.proseUsPerKb, 1)} µs/KB of prose, ${f(redaction.jsonUsPerKb, 1)} µs/KB of a JSON log line, ${f(redaction.userAgentUs, 2)} µs per user agent;`,
-    `the worst adversarial input (\`${redaction.worst.name}\`) ${f(redaction.worst.usPerKb, 1)} µs/KB, ${f(redaction.worstAtCapMs, 1)} ms at the scan cap.`,
-    '',
-    '## Versions',
-    '',
-    ...Object.entries(json.versions).map(([k, v]) => `- ${k}: ${v}`),
-    '',
-    '## Command',
-    '',
-    '```',
-    command,
-    '```',
-    '',
-  ];
-  writeFileSync(join(__dirname, 'results.md'), lines.join('\n'));
-  process.stdout.write(lines.join('\n'));
+  const text = markdown(json, settings);
+  writeFileSync(join(__dirname, 'results.md'), text);
+  process.stdout.write(text);
 }
 
 module.exports = { startSink, variants, startApp, waitReady, stop, cpuTicks, wrk, median, APP_PORT, CLK_TCK, REPO };
