@@ -168,21 +168,43 @@ export class Family {
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
 
+/** The last ids found valid: a request records its span into two or three families in a row. */
+let lastValid: SpanIds | undefined;
+
 /**
  * W3C trace flags' sampled bit (an unsampled span's trace was never exported), and ids of the
  * W3C shape: they are written into the exposition as they are, and a propagator may be the app's.
  */
 function sampled(ids: SpanIds): boolean {
-  return ((ids.traceFlags ?? 0) & 1) === 1 && validIds(ids.traceId, ids.spanId);
+  if (((ids.traceFlags ?? 0) & 1) !== 1) return false;
+  if (ids === lastValid) return true;
+  if (!validIds(ids.traceId, ids.spanId)) return false;
+  lastValid = ids;
+  return true;
 }
 
 export function validIds(traceId: unknown, spanId: unknown): boolean {
   return typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId);
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Overwrites the bucket's exemplar in place once it has one: readers copy what they take
+ * (snapshots, OTLP points, the slowest list) within the same tick, and a request per bucket
+ * then allocates nothing.
+ */
 function keep(s: Series, bucket: number, slots: number, ids: SpanIds, value: number): void {
   s.exemplars ??= new Array<Exemplar | undefined>(slots).fill(undefined);
-  s.exemplars[bucket] = { traceId: ids.traceId, spanId: ids.spanId, value, timeMs: Date.now() };
+  const e = s.exemplars[bucket] as Mutable<Exemplar> | undefined;
+  if (!e) {
+    s.exemplars[bucket] = { traceId: ids.traceId, spanId: ids.spanId, value, timeMs: Date.now() };
+    return;
+  }
+  e.traceId = ids.traceId;
+  e.spanId = ids.spanId;
+  e.value = value;
+  e.timeMs = Date.now();
 }
 
 function keyOf(labels: readonly string[]): string {
