@@ -26,7 +26,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 // Fixed, so that variants scrape and probe without discovery; BENCH_PORT moves them off another run's.
 const APP_PORT = Number(process.env.BENCH_PORT ?? 5711);
 const HEALTH_PORT = APP_PORT + 1;
-const SPAN_WAIT_MS = 7000; // the batch delay (5 s) plus an export
+// The batch delay (5 s) after the last full batch, plus an export, on a loaded machine: polled, so a run waits only as long as its spans take.
+const SPAN_WAIT_MS = 12000;
 const CLK_TCK = 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
