@@ -63,6 +63,8 @@ export function start(options: StartOptions = {}): Handle {
 
   const undo: Array<() => unknown> = [];
   try {
+    // Before boot: what boot requires, and then the app, compile from the cache (not the bundle, loaded already).
+    (require('./compile-cache') as typeof import('./compile-cache')).enableCompileCache(config.compileCache, logger);
     // Required here, not imported above: with the SDK disabled not one OpenTelemetry module may load.
     const { boot } = require('./boot') as typeof import('./boot');
     // Cluster mode names the entry in pm2_env; fork mode and everything else through appEntry.

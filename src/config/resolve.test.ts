@@ -74,6 +74,15 @@ describe('resolveConfig defaults', () => {
   });
 });
 
+describe('resolveConfig INNATURAL_COMPILE_CACHE', () => {
+  it('the default directory unless set; an absolute path as is; false for none', () => {
+    assert.equal(DEFAULTS.compileCache, undefined);
+    assert.equal(resolveConfig({ INNATURAL_COMPILE_CACHE: 'True' }).config.compileCache, undefined);
+    assert.equal(resolveConfig({ INNATURAL_COMPILE_CACHE: ' /var/cache/app ' }).config.compileCache, '/var/cache/app');
+    assert.equal(resolveConfig({ INNATURAL_COMPILE_CACHE: 'FALSE' }).config.compileCache, false);
+  });
+});
+
 describe('resolveConfig OTLP endpoints', () => {
   it('appends /v1/<signal> to the base endpoint for http', () => {
     const config = clean({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector.example:4318' });

@@ -100,6 +100,8 @@ export interface ResolvedConfig {
   readonly exitTimeoutMs: number;
   /** Do nothing in npm, yarn, PM2... (see launchers.ts). */
   readonly skipLaunchers: boolean;
+  /** Node's compile cache: a directory, false for none, undefined for the default one (see compile-cache.ts). */
+  readonly compileCache: string | false | undefined;
   readonly health: {
     readonly port: number;
     readonly host: string;
@@ -146,6 +148,11 @@ export interface Resolution {
 }
 
 const MAX_MS = 10 * 60 * 1000;
+
+function compileCache(value: string): string | false | undefined {
+  const lower = value.toLowerCase();
+  return lower === 'false' ? false : lower === 'true' ? undefined : value;
+}
 
 /** Pure: reads only the env it is given, so tests never touch process.env. */
 export function resolveConfig(env: Env): Resolution {
@@ -204,6 +211,7 @@ export function resolveConfig(env: Env): Resolution {
     shutdownTimeoutMs: r.integer('INNATURAL_SHUTDOWN_TIMEOUT_MS', 5000, { min: 0, max: MAX_MS }),
     exitTimeoutMs: r.integer('INNATURAL_EXIT_TIMEOUT_MS', 1000, { min: 0, max: MAX_MS }),
     skipLaunchers: r.boolean('INNATURAL_SKIP_LAUNCHERS', true),
+    compileCache: compileCache(r.matching('INNATURAL_COMPILE_CACHE', /^(true|false|\/.*|[a-z]:[\\/].*)$/i, 'expected an absolute path, true or false', 'true')),
     health: {
       port: r.integer('INNATURAL_HEALTH_PORT', 9464, { min: 0, max: 65535 }),
       host: r.string('INNATURAL_HEALTH_HOST') ?? '0.0.0.0',

@@ -98,6 +98,10 @@ export const VARIABLES = {
     kind: 'boolean',
     description: 'true (default): do nothing in processes that only launch the app (npm, npx, yarn, pnpm, corepack, PM2, nodemon)',
   },
+  INNATURAL_COMPILE_CACHE: {
+    kind: 'string',
+    description: 'directory of Node’s compile cache (Node 22.1 and later), false for none (default: one per user in the temporary directory)',
+  },
   INNATURAL_HEALTH_PORT: { kind: 'integer', description: 'port of the health and /metrics server' },
   INNATURAL_HEALTH_HOST: { kind: 'string', description: 'bind address of the health server' },
   INNATURAL_APP_ROUTES: { kind: 'boolean', description: 'also answer the health and metrics paths on the app’s own servers' },

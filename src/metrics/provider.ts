@@ -1,7 +1,6 @@
 import type { Resource } from '@opentelemetry/resources';
 import type { MeterProvider, MetricProducer, MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { MetricExporterName, ResolvedConfig } from '../config/resolve';
-import { createOtlpExporter } from '../export/otlp';
 
 type SdkMetrics = typeof import('@opentelemetry/sdk-metrics');
 
@@ -11,7 +10,8 @@ const sdk = (): SdkMetrics => require('@opentelemetry/sdk-metrics') as SdkMetric
 /** One entry per pushing OTEL_METRICS_EXPORTER value; 'prometheus' is pulled from our server instead. */
 const PUSH_EXPORTERS: Record<MetricExporterName, ((metrics: ResolvedConfig['metrics']) => PushMetricExporter) | undefined> = {
   prometheus: undefined,
-  otlp: (metrics) => createOtlpExporter<PushMetricExporter>('metrics', metrics.otlp),
+  // Required here: with only Prometheus, the OTLP transport (and the core and semantic conventions it pulls in) never loads.
+  otlp: (metrics) => (require('../export/otlp') as typeof import('../export/otlp')).createOtlpExporter<PushMetricExporter>('metrics', metrics.otlp),
   console: () => new (sdk().ConsoleMetricExporter)(),
 };
 

@@ -1,6 +1,5 @@
 import type { Context } from '@opentelemetry/api';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { sentrySpanExporter } from '../export/sentry-otlp';
 import { Activity } from '../lifecycle/before-exit';
 import { RedactingSpanProcessor } from '../redaction/spans';
 import { SentryTracePropagator } from '../sentry/propagator';
@@ -53,7 +52,8 @@ export function startTracing(globals: Globals, { pipeline }: Metrics, errors: Er
       diag.captureSdkErrors();
       const { createTracerProvider } = require('../tracing/provider') as typeof import('../tracing/provider');
       const { MetricsSpanProcessor } = require('../metrics/spans') as typeof import('../metrics/spans');
-      const toSentry = sentryOtlp && sentrySpanExporter(sentryOtlp);
+      // Required with the rest of the provider: it pulls in the OTLP transport, which metrics-only never needs.
+      const toSentry = sentryOtlp && (require('../export/sentry-otlp') as typeof import('../export/sentry-otlp')).sentrySpanExporter(sentryOtlp);
       if (sentryOtlp && !toSentry) logger.warn('Sentry span export is unavailable in this SDK release; errors still go to Sentry, spans only to OTEL_TRACES_EXPORTER');
       provider = createTracerProvider(config, resource(), {
         processors: [new RedactingSpanProcessor(redactor('spans')), activity],

@@ -26,7 +26,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['ops'],
   ['instrumentations'],
   ['esm', 'lifecycle'],
-  ['resource.ts', 'launchers.ts'],
+  ['resource.ts', 'launchers.ts', 'compile-cache.ts'],
   // One start* per concern, each returning { flush, shutdown }; boot.ts composes them.
   ['startup'],
   ['boot.ts'],

@@ -20,6 +20,8 @@ const LOCAL_DETECTORS = 'env,host,os,process,serviceinstance,container';
 export const MALFORMED_ENV: ReadonlyArray<MalformedEnvRow> = [
   { variable: 'OTEL_SDK_DISABLED', value: 'yes', fallbackDescription: 'false' },
   { variable: 'OTEL_LOG_LEVEL', value: 'loud', fallbackDescription: 'info' },
+  // A relative path would follow the app's working directory: refused, the default used.
+  { variable: 'INNATURAL_COMPILE_CACHE', value: 'cache/dir', fallbackDescription: 'true' },
   { variable: 'OTEL_RESOURCE_ATTRIBUTES', value: '=x', fallbackDescription: 'nothing' },
   { variable: 'OTEL_NODE_RESOURCE_DETECTORS', value: 'moon', fallbackDescription: LOCAL_DETECTORS },
   { variable: 'OTEL_TRACES_EXPORTER', value: 'zipkin', fallbackDescription: 'otlp' },
