@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultCompileCacheDir, enableCompileCache, ensureDir } from './compile-cache';
+import { defaultCompileCacheDir, enableCompileCache, ensureDir, untrusted } from './compile-cache';
 import { createLogger, type Logger } from './logging/logger';
 
 /** Each line as `level: message`. */
@@ -122,4 +122,33 @@ describe('enableCompileCache', () => {
 it('the default directory is one per user, in the temporary directory', () => {
   assert.equal(defaultCompileCacheDir(1000), join(tmpdir(), 'innatural-otel-compile-cache-1000'));
   assert.equal(defaultCompileCacheDir(), join(tmpdir(), `innatural-otel-compile-cache-${process.getuid?.() ?? 'user'}`));
+});
+
+describe('untrusted', () => {
+  const stat = (uid: number, mode: number) => (() => ({ uid, mode: 0o040000 | mode })) as unknown as typeof import('node:fs').statSync;
+  it('trusts a directory of ours or root, writable by its owner only', () => {
+    assert.equal(untrusted('/d', 1000, stat(1000, 0o700)), undefined);
+    assert.equal(untrusted('/d', 1000, stat(0, 0o755)), undefined);
+  });
+  it("refuses another user's directory, and one its group or others may write (anyone can pre-create a name in /tmp)", () => {
+    assert.equal(untrusted('/d', 1000, stat(1001, 0o700)), 'owned by uid 1001, not 1000');
+    assert.equal(untrusted('/d', 1000, stat(1000, 0o777)), 'writable by its group (mode 777)');
+    assert.equal(untrusted('/d', 1000, stat(0, 0o1757)), 'writable by others (mode 757)');
+  });
+  it('a cache directory another user made is one debug line, and Node is not asked', () => {
+    const dir = scratch();
+    chmodSync(dir, 0o777);
+    const { logger, lines } = recorder();
+    let asked = false;
+    enableCompileCache(dir, logger, {
+      enableCompileCache: () => {
+        asked = true;
+        return { status: 1 };
+      },
+    });
+    assert.equal(asked, false);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^debug: Compile cache not used: .* is writable by its group/);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -41,11 +41,25 @@ export function ensureDir(dir: string): void {
   }
   for (const level of missing) {
     try {
-      mkdirSync(level);
+      mkdirSync(level, { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
+}
+
+/**
+ * Why a directory's cache must not be read, or undefined when it may: V8 trusts code cache
+ * bytes, so a cache another user could have written (in a directory they own, or one the group
+ * or others may write, as anyone can pre-create a name under /tmp) could run their code in ours.
+ * Ours and root's are trusted, as ssh trusts a home directory.
+ */
+export function untrusted(dir: string, uid: number | undefined = process.getuid?.(), stat = statSync): string | undefined {
+  if (uid === undefined) return undefined; // Windows: no uid to compare, and no shared /tmp of this kind
+  const st = stat(dir);
+  if (st.uid !== uid && st.uid !== 0) return `owned by uid ${st.uid}, not ${uid}`;
+  if ((st.mode & 0o022) !== 0) return `writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${(st.mode & 0o777).toString(8)})`;
+  return undefined;
 }
 
 /**
@@ -61,6 +75,8 @@ export function enableCompileCache(setting: string | false | undefined, logger: 
   const dir = setting ?? defaultCompileCacheDir();
   try {
     ensureDir(dir);
+    const refused = untrusted(dir);
+    if (refused) return because(`${dir} is ${refused}`);
     const result = enable(dir);
     if (result.status === STATUS.ENABLED) {
       logger.debug(`Compile cache in ${result.directory ?? dir}`);
