@@ -27,19 +27,23 @@ export function serialize(families: readonly Family[], format: ExpositionFormat 
     // A label-less family with nothing recorded still shows its zero.
     const rows = series.length > 0 || labels.length > 0 ? series : [emptySeries()];
     for (const s of rows) {
+      // The series' labels are written once; each bucket line only adds its `le`.
+      const open = labelsOpen(labels, s.labels);
+      const set = open === '' ? '' : `${open}}`;
       if (type !== 'histogram') {
-        parts.push(`${sample}${labelSet(labels, s.labels)} ${formatValue(s.value)}${om ? exemplarOf(s.exemplars?.[0]) : ''}\n`);
+        parts.push(`${sample}${set} ${formatValue(s.value)}${om ? exemplarOf(s.exemplars?.[0]) : ''}\n`);
         continue;
       }
+      const bucketOpen = `${name}_bucket${open === '' ? '{' : `${open},`}le="`;
       let cumulative = 0;
       const counts = s.counts ?? [];
       for (let i = 0; i <= buckets!.length; i++) {
         cumulative += counts[i] ?? 0;
         const le = i < buckets!.length ? formatValue(buckets![i]!) : '+Inf';
-        parts.push(`${name}_bucket${labelSet(labels, s.labels, le)} ${cumulative}${om ? exemplarOf(s.exemplars?.[i]) : ''}\n`);
+        parts.push(`${bucketOpen}${le}"} ${cumulative}${om ? exemplarOf(s.exemplars?.[i]) : ''}\n`);
       }
-      parts.push(`${name}_sum${labelSet(labels, s.labels)} ${formatValue(s.sum)}\n`);
-      parts.push(`${name}_count${labelSet(labels, s.labels)} ${s.count}\n`);
+      parts.push(`${name}_sum${set} ${formatValue(s.sum)}\n`);
+      parts.push(`${name}_count${set} ${s.count}\n`);
     }
   }
   if (om) parts.push('# EOF\n');
@@ -62,15 +66,15 @@ function emptySeries(): Series {
   return { labels: [], value: 0, counts: undefined, sum: 0, count: 0, startTimeMs: 0, exemplars: undefined };
 }
 
-function labelSet(keys: readonly string[], values: readonly string[], le?: string): string {
-  if (keys.length === 0 && le === undefined) return '';
+/** `{k="v",...` without the closing brace; '' for no labels. */
+function labelsOpen(keys: readonly string[], values: readonly string[]): string {
+  if (keys.length === 0) return '';
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     if (i > 0) out += ',';
     out += `${keys[i]}="${escapeLabel(values[i] ?? '')}"`;
   }
-  if (le !== undefined) out += `${keys.length > 0 ? ',' : ''}le="${le}"`;
-  return `${out}}`;
+  return out;
 }
 
 export function formatValue(v: number): string {
