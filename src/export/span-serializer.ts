@@ -89,10 +89,8 @@ export function onePassTraceSerializer(stock: TraceSerializer): TraceSerializer 
     w.finishLengthDelimited(start, w.pos - from);
   };
 
-  const link = (w: Writer, l: ReadableSpan['links'][number]) => {
-    const start = w.startLengthDelimited();
-    const from = w.pos;
-    const ctx = l.context;
+  /** trace_id (1), span_id (2) and trace_state (3): the same fields in a Span and in a Span.Link. */
+  const ids = (w: Writer, ctx: ReturnType<ReadableSpan['spanContext']>) => {
     w.writeTag(1, 2);
     w.writeBytes(hexToBinary(ctx.traceId));
     w.writeTag(2, 2);
@@ -102,6 +100,13 @@ export function onePassTraceSerializer(stock: TraceSerializer): TraceSerializer 
       w.writeTag(3, 2);
       w.writeString(state);
     }
+  };
+
+  const link = (w: Writer, l: ReadableSpan['links'][number]) => {
+    const start = w.startLengthDelimited();
+    const from = w.pos;
+    const ctx = l.context;
+    ids(w, ctx);
     if (l.attributes) writeAttributes(w, l.attributes, 4);
     w.writeTag(5, 0);
     w.writeVarint(l.droppedAttributesCount || 0);
@@ -114,15 +119,7 @@ export function onePassTraceSerializer(stock: TraceSerializer): TraceSerializer 
     const start = w.startLengthDelimited();
     const from = w.pos;
     const ctx = s.spanContext();
-    w.writeTag(1, 2);
-    w.writeBytes(hexToBinary(ctx.traceId));
-    w.writeTag(2, 2);
-    w.writeBytes(hexToBinary(ctx.spanId));
-    const state = ctx.traceState?.serialize();
-    if (state) {
-      w.writeTag(3, 2);
-      w.writeString(state);
-    }
+    ids(w, ctx);
     const parent = s.parentSpanContext;
     if (parent?.spanId) {
       w.writeTag(4, 2);
