@@ -20,6 +20,11 @@ export interface WithExemplars {
 const TRACE_ID = /^[0-9a-f]{32}$/;
 const SPAN_ID = /^[0-9a-f]{16}$/;
 
+/** Ids of the W3C shape, lowercase hex: what every sink of an exemplar writes out as it is. */
+export function validIds(traceId: unknown, spanId: unknown): boolean {
+  return typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId);
+}
+
 /**
  * A point's exemplars, checked: a malformed one is a bug upstream, and it throws so that the
  * caller falls back to the stock bytes instead of sending something a collector may reject.
@@ -29,7 +34,7 @@ export function exemplarsOf(point: unknown): readonly PointExemplar[] {
   if (list === undefined) return [];
   if (!Array.isArray(list)) throw new TypeError('exemplars are not an array');
   for (const e of list as readonly PointExemplar[]) {
-    if (!TRACE_ID.test(e?.traceId) || !SPAN_ID.test(e.spanId)) throw new TypeError(`exemplar ids ${String(e?.traceId)}/${String(e?.spanId)}`);
+    if (!validIds(e?.traceId, e?.spanId)) throw new TypeError(`exemplar ids ${String(e?.traceId)}/${String(e?.spanId)}`);
     if (!Number.isFinite(e.value) || !Number.isFinite(e.timeMs) || e.timeMs < 0) throw new TypeError(`exemplar value ${e.value} at ${e.timeMs}`);
   }
   return list;

@@ -1,3 +1,4 @@
+import { validIds, type PointExemplar } from '../export/exemplars';
 /**
  * The in-process store behind /metrics and the OTLP metric producer. Not sdk-metrics:
  * recording a request through it costs ~9 µs (attribute hashing, views, storage
@@ -42,11 +43,11 @@ export interface SpanIds {
  * bucket, so exemplars cost no more memory than the buckets themselves under the cardinality cap.
  * Ids only: an exemplar's labels are never anything a user sent.
  */
-export interface Exemplar {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly value: number;
-  readonly timeMs: number;
+export type Exemplar = PointExemplar;
+
+/** How many exemplar slots a series of this spec has: one per bucket (+Inf last), one for a counter. */
+export function exemplarSlots(spec: MetricSpec): number {
+  return spec.type === 'histogram' ? spec.buckets!.length + 1 : 1;
 }
 
 export interface Series {
@@ -84,7 +85,7 @@ export class Family {
   inc(labels: readonly string[], by = 1, ids?: SpanIds): void {
     const s = this.series(labels);
     s.value += by;
-    if (ids && this.keepsExemplars && sampled(ids)) keep(s, 0, 1, ids, by);
+    if (ids && this.keepsExemplars && sampled(ids)) keep(s, 0, exemplarSlots(this.spec), ids, by);
   }
 
   set(labels: readonly string[], value: number): void {
@@ -99,14 +100,14 @@ export class Family {
     s.counts![i]!++;
     s.sum += value;
     s.count++;
-    if (ids && this.keepsExemplars && sampled(ids)) keep(s, i, buckets.length + 1, ids, value);
+    if (ids && this.keepsExemplars && sampled(ids)) keep(s, i, exemplarSlots(this.spec), ids, value);
   }
 
   /** Another process's exemplar for one bucket: the newer one stays. */
   addExemplar(labels: readonly string[], bucket: number, exemplar: Exemplar): void {
     if (!this.keepsExemplars) return;
     const s = this.series(labels);
-    const slots = this.spec.type === 'histogram' ? this.spec.buckets!.length + 1 : 1;
+    const slots = exemplarSlots(this.spec);
     if (bucket < 0 || bucket >= slots) return;
     const current = s.exemplars?.[bucket];
     if (current && current.timeMs >= exemplar.timeMs) return;
@@ -165,9 +166,6 @@ export class Family {
   }
 }
 
-const TRACE_ID = /^[0-9a-f]{32}$/;
-const SPAN_ID = /^[0-9a-f]{16}$/;
-
 /** The last ids found valid: a request records its span into two or three families in a row. */
 let lastValid: SpanIds | undefined;
 
@@ -181,10 +179,6 @@ function sampled(ids: SpanIds): boolean {
   if (!validIds(ids.traceId, ids.spanId)) return false;
   lastValid = ids;
   return true;
-}
-
-export function validIds(traceId: unknown, spanId: unknown): boolean {
-  return typeof traceId === 'string' && typeof spanId === 'string' && TRACE_ID.test(traceId) && SPAN_ID.test(spanId);
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -5,7 +5,8 @@
  * The primary validates what it reads: a worker may run another release of the package.
  */
 import { formatValue } from './prometheus';
-import { validIds, type Exemplar, type Family, type GaugeAggregation, type MetricSpec, type MetricType } from './registry';
+import { validIds } from '../export/exemplars';
+import { exemplarSlots, type Exemplar, type Family, type GaugeAggregation, type MetricSpec, type MetricType } from './registry';
 
 type WireNumber = number | string;
 
@@ -90,8 +91,7 @@ function readSpec(raw: unknown): MetricSpec | undefined {
 
 /** Exemplars that do not hold ids of the W3C shape, or do not fit the buckets, are dropped: they are written out as they are. */
 function readExemplars(spec: MetricSpec, raw: unknown): ExemplarSnapshot[] | undefined {
-  const slots = spec.type === 'histogram' ? spec.buckets!.length + 1 : 1;
-  if (!Array.isArray(raw) || raw.length !== slots || spec.type === 'gauge') return undefined;
+  if (!Array.isArray(raw) || raw.length !== exemplarSlots(spec) || spec.type === 'gauge') return undefined;
   return raw.map((x: unknown) =>
     Array.isArray(x) && x.length === 4 && validIds(x[0], x[1]) && isWireNumber(x[2]) && typeof x[3] === 'number' && Number.isFinite(x[3])
       ? ([x[0], x[1], x[2], x[3]] as const)
