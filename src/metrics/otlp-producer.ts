@@ -25,7 +25,8 @@ function attributes(family: Family, series: Series): Record<string, string> {
  * through untouched to our serializers (export/exemplar-serializer.ts), which write them.
  */
 function exemplars(series: Series): { [EXEMPLARS]?: readonly PointExemplar[] } {
-  const kept = series.exemplars?.filter((e) => e !== undefined);
+  // Copies: the registry overwrites a bucket's exemplar in place, and the export is serialized later than this collect.
+  const kept = series.exemplars?.filter((e) => e !== undefined).map((e) => ({ ...e }));
   return kept?.length ? { [EXEMPLARS]: kept } : {};
 }
 
