@@ -24,6 +24,16 @@ function variants(sink, ports) {
     OTEL_SERVICE_NAME: service,
   });
   const healthMetrics = `http://127.0.0.1:${ports.health}/metrics`;
+  // Our preload, in the setup `env` adds to the common one; scraped on its health server.
+  const preloaded = (id, label, env, extra = {}) => ({
+    id,
+    label: `@innatural/otel, ${label}`,
+    script: 'bench/app.js',
+    args: ['--require', './register'],
+    env: { ...ours, ...env, OTEL_SERVICE_NAME: `bench-${id.toLowerCase()}` },
+    metrics: healthMetrics,
+    ...extra,
+  });
   return [
     { id: 'A', label: 'no instrumentation', script: 'bench/app.js', args: [], env: common },
     { id: 'B', label: 'seed style: prom-client + response-time', script: 'bench/seed-style.js', args: [], env: common, metrics: `http://127.0.0.1:${ports.app}/metrics` },
@@ -35,32 +45,9 @@ function variants(sink, ports) {
       env: peer('bench-c'),
       countSpans: true,
     },
-    {
-      id: 'D',
-      label: '@innatural/otel, full: every request traced over OTLP, all metrics with exemplars, X-Response-Time, health server',
-      script: 'bench/app.js',
-      args: ['--require', './register'],
-      env: { ...ours, OTEL_SERVICE_NAME: 'bench-d' },
-      metrics: healthMetrics,
-      countSpans: true,
-    },
-    {
-      id: 'D2',
-      label: '@innatural/otel, full without exemplars (INNATURAL_METRICS_EXEMPLARS=false)',
-      script: 'bench/app.js',
-      args: ['--require', './register'],
-      env: { ...ours, INNATURAL_METRICS_EXEMPLARS: 'false', OTEL_SERVICE_NAME: 'bench-d2' },
-      metrics: healthMetrics,
-      countSpans: true,
-    },
-    {
-      id: 'E',
-      label: '@innatural/otel, metrics only (OTEL_TRACES_EXPORTER=none)',
-      script: 'bench/app.js',
-      args: ['--require', './register'],
-      env: { ...ours, OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'bench-e' },
-      metrics: healthMetrics,
-    },
+    preloaded('D', 'full: every request traced over OTLP, all metrics with exemplars, X-Response-Time, health server', {}, { countSpans: true }),
+    preloaded('D2', 'full without exemplars (INNATURAL_METRICS_EXEMPLARS=false)', { INNATURAL_METRICS_EXEMPLARS: 'false' }, { countSpans: true }),
+    preloaded('E', 'metrics only (OTEL_TRACES_EXPORTER=none)', { OTEL_TRACES_EXPORTER: 'none' }),
     {
       id: 'F',
       label: '@sentry/node 11 preload, tracesSampleRate 1.0',
