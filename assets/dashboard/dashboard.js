@@ -88,6 +88,13 @@
     while (node.firstChild) node.removeChild(node.firstChild);
   }
 
+  /** The one row a table shows when it has nothing to list. */
+  function emptyRow(tbody, text, columns) {
+    var cell = el('td', 'empty', text);
+    cell.colSpan = columns;
+    tbody.insertRow().appendChild(cell);
+  }
+
   function at(obj, path) {
     var parts = path.split('.');
     var value = obj;
@@ -284,10 +291,7 @@
     clear(body);
     var entries = sortedEntries(counts);
     if (entries.length === 0) {
-      var row = body.insertRow();
-      var cell = el('td', 'empty', 'No messages yet');
-      cell.colSpan = 2;
-      row.appendChild(cell);
+      emptyRow(body, 'No messages yet', 2);
       return;
     }
     entries.forEach(function (entry) {
@@ -319,9 +323,7 @@
     clear(tbody);
     var requests = (body && Array.isArray(body.requests) && body.requests) || [];
     if (requests.length === 0) {
-      var cell = el('td', 'empty', 'No sampled request in the last 15 minutes (exemplars come from traced requests).');
-      cell.colSpan = 5;
-      tbody.insertRow().appendChild(cell);
+      emptyRow(tbody, 'No sampled request in the last 15 minutes (exemplars come from traced requests).', 5);
       return;
     }
     requests.forEach(function (r) {
@@ -507,9 +509,7 @@
       return a < b ? -1 : a > b ? 1 : 0;
     });
     if (names.length === 0) {
-      var cell = el('td', 'empty', 'No dependency checks');
-      cell.colSpan = 4;
-      body.insertRow().appendChild(cell);
+      emptyRow(body, 'No dependency checks', 4);
       return;
     }
     names.forEach(function (name) {
