@@ -10,6 +10,7 @@ const { spawn, execFile, execFileSync } = require('node:child_process');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { benchNodes } = require('./nodes');
 const { variants } = require('./variants');
+const { PEERS } = require('./peers');
 const { summarize, targets, markdown } = require('./report');
 const { median } = require('./stats');
 const http = require('node:http');
@@ -220,9 +221,9 @@ function versions() {
   return {
     '@innatural/otel': `${v(REPO)} (${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim()})`,
     express: v('express'),
-    '@opentelemetry/sdk-trace-base': v('@opentelemetry/sdk-trace-base'),
+    '@opentelemetry/sdk-trace': v('@opentelemetry/sdk-trace'),
     '@opentelemetry/auto-instrumentations-node': v('@opentelemetry/auto-instrumentations-node'),
-    '@elastic/opentelemetry-node': v('@elastic/opentelemetry-node'),
+    '@elastic/opentelemetry-node': PEERS['@elastic/opentelemetry-node'],
     '@sentry/node': v('@sentry/node'),
     'prom-client': v('prom-client'),
     wrk: (() => {

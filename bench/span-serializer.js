@@ -6,14 +6,14 @@
  *   npm run build && node bench/span-serializer.js
  */
 const { SpanKind, trace, ROOT_CONTEXT } = require('@opentelemetry/api');
-const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
-const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer/build/src/trace/protobuf');
+const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer');
 const { onePassTraceSerializer } = require('../dist/src/export/span-serializer');
 const { median } = require('./run');
 
 const memory = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'bench', 'host.name': 'h', 'process.pid': 1 }), spanProcessors: [new SimpleSpanProcessor(memory)] });
+const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': 'bench', 'host.name': 'h', 'process.pid': 1 }), spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
 const server = provider.getTracer('@innatural/otel-http-server', '1.0.0');
 const route = provider.getTracer('@innatural/otel-express', '1.0.0');
 for (let i = 0; i < 256; i++) {

@@ -1,5 +1,6 @@
 'use strict';
 /** The setups npm run bench compares, all on the same Express app; `metrics` is the URL to scrape. */
+const { peerDir } = require('./peers');
 
 const CLOUD_FREE_DETECTORS = 'env,host,os,process,serviceinstance';
 
@@ -59,7 +60,10 @@ function variants(sink, ports) {
       id: 'G',
       label: 'EDOT Node (@elastic/opentelemetry-node, --require), traces over OTLP',
       script: 'bench/app.js',
-      args: ['--require', '@elastic/opentelemetry-node'],
+      // Resolved lazily: only a run that includes G installs EDOT.
+      get args() {
+        return ['--require', peerDir('@elastic/opentelemetry-node')];
+      },
       // No OpAMP endpoint: EDOT's central configuration stays off.
       env: peer('bench-g'),
       countSpans: true,

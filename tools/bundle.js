@@ -20,13 +20,11 @@ const pkg = require(join(ROOT, 'package.json'));
 const BUNDLED = new Set([
   '@opentelemetry/context-async-hooks',
   '@opentelemetry/otlp-exporter-base',
-  '@opentelemetry/otlp-transformer',
   '@opentelemetry/propagator-b3',
-  '@opentelemetry/propagator-jaeger',
   '@opentelemetry/resource-detector-container',
   '@opentelemetry/resources',
   '@opentelemetry/sdk-trace',
-  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/sdk-trace',
 ]);
 
 const packageOf = (id) => {
@@ -61,7 +59,7 @@ esbuild
     outfile: join(ROOT, 'dist', 'preload.js'),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'cjs',
     // Stack traces and the crash re-throw line name our files, as unbundled. The sources are in the
     // map: the package ships no .ts, and a map naming files that are not there resolves nothing.

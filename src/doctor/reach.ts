@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpConfig, ResolvedConfig, Signal } from '../config/resolve';
 import type { Resource } from '@opentelemetry/resources';
 import { createOtlpExporter } from '../export/otlp';
@@ -166,8 +166,8 @@ export async function sendSentryTestEvent(config: ResolvedConfig, timeoutMs: num
 export async function sendTestSpan(config: ResolvedConfig, resource: Resource, timeoutMs: number): Promise<Finding> {
   const subject = 'otlp test span';
   if (!config.traces.exporters.includes('otlp')) return { level: 'error', subject, message: 'OTEL_TRACES_EXPORTER does not include otlp' };
-  const { BasicTracerProvider } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-  const provider = new BasicTracerProvider({ resource });
+  const { TracerProvider } = require('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace');
+  const provider = new TracerProvider({ resource });
   const span = provider.getTracer('@innatural/otel-doctor').startSpan('innatural-otel doctor test span', { attributes: { 'innatural.doctor': true } });
   span.end();
   // The SDK's span, once ended, is the ReadableSpan exporters take.

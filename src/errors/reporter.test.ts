@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { context, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger, Severity } from '../logging/logger';
 import { REDACTED, Redactor } from '../redaction/policy';
 import type { RequestData } from './request';
@@ -208,7 +208,7 @@ describe('ErrorReporter.message', () => {
 describe('ErrorReporter.breadcrumb', () => {
   it('adds a redacted event to the active span and forwards to the backend', async () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const tracer = provider.getTracer('reporter-test');
     const logger = fakeLogger();
     const { backend, breadcrumbs } = fakeBackend();
@@ -243,7 +243,7 @@ describe('ErrorReporter.breadcrumb', () => {
 
   it('adds no data attribute when the breadcrumb has none', async () => {
     const exporter = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
     const reporter = new ErrorReporter(fakeLogger(), new Redactor(), undefined);
     provider.getTracer('t').startActiveSpan('op', (span) => {
       reporter.breadcrumb({ message: 'clicked', category: 'ui' });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { dirname, join } from 'node:path';
@@ -97,10 +97,17 @@ function userAgent(): string {
   if (agentString) return agentString;
   agentString = 'OTel-OTLP-Exporter-JavaScript';
   try {
-    // Its package.json is not exported; it sits three folders above the main file.
-    const main = require.resolve('@opentelemetry/otlp-exporter-base');
-    const { version } = JSON.parse(readFileSync(join(dirname(main), '..', '..', 'package.json'), 'utf8')) as { version?: string };
-    if (version) agentString = `OTel-OTLP-Exporter-JavaScript/${version}`;
+    // Its package.json is not exported, and the main file's depth differs by release line
+    // (build/src/ on 2.x, dist/ on 3.x): the first package.json above it that names the package.
+    const name = '@opentelemetry/otlp-exporter-base';
+    for (let dir = dirname(require.resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
+      const file = join(dir, 'package.json');
+      if (!existsSync(file)) continue;
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name !== name) continue;
+      if (pkg.version) agentString = `OTel-OTLP-Exporter-JavaScript/${pkg.version}`;
+      break;
+    }
   } catch {
     // the name alone
   }

@@ -7,12 +7,12 @@ import { describe, it } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { createOtlpExporter, protobufSpanExporter } from './otlp';
 
 async function finishedSpans(): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
   const tracer = provider.getTracer('otlp-test', '1.2.3');
   const parent = tracer.startSpan('GET /api/users/:id', { kind: SpanKind.SERVER, attributes: { 'http.route': '/api/users/:id', 'http.response.status_code': 200 } });
   parent.addEvent('checkpoint', { step: 1 });

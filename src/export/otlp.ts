@@ -8,7 +8,7 @@ import type { MetricsSerializer } from './exemplars';
 import { exitWindow } from './exit-window';
 import { HttpTransport, type OtlpNodeHttpConfiguration } from './http-transport';
 import { RetryingTransport } from './retrying-transport';
-import { onePassTraceSerializer, type TraceSerializer } from './span-serializer';
+import { onePassTraceSerializer, transformerFile, type TraceSerializer } from './span-serializer';
 import { untracedExports } from './untraced';
 
 const PACKAGES: Record<Signal, { readonly prefix: string; readonly className: string }> = {
@@ -160,8 +160,8 @@ export function spanExporterParts(): SpanExporterParts | undefined {
   try {
     const { OTLPExporterBase } = require('@opentelemetry/otlp-exporter-base') as ExporterBase;
     const http = require('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
-    const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer/build/src/trace/protobuf') as { ProtobufTraceSerializer?: unknown };
-    const { TraceExporterMetricsHelper } = require('@opentelemetry/otlp-transformer/build/src/trace') as { TraceExporterMetricsHelper?: unknown };
+    const { ProtobufTraceSerializer } = transformerFile<{ ProtobufTraceSerializer?: unknown }>('trace/protobuf/trace.cjs');
+    const { TraceExporterMetricsHelper } = transformerFile<{ TraceExporterMetricsHelper?: unknown }>('trace/index.cjs');
     if (!ProtobufTraceSerializer || !TraceExporterMetricsHelper) return undefined;
     return {
       OTLPExporterBase,

@@ -4,7 +4,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { sentrySpanExporter } from './sentry-otlp';
 
 /** What a collector setup puts in the environment: none of it is Sentry's. */
@@ -45,7 +45,7 @@ describe('sentrySpanExporter', () => {
     const exporter = sentrySpanExporter({ url, headers: { 'X-Sentry-Auth': 'Sentry sentry_version=7, sentry_key=publickey123' } });
     assert.ok(exporter, 'the parts are where this release keeps them');
     const memory = new InMemorySpanExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] });
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
     provider.getTracer('t').startSpan('s').end();
     try {
       const result = await new Promise<ExportResult>((resolve) => exporter.export(memory.getFinishedSpans(), resolve));

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer/build/src/trace/protobuf';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { parseRequest } from '../../test/support/otlp-sink';
 import { onePassTraceSerializer, type TraceSerializer } from './span-serializer';
 
@@ -14,9 +14,9 @@ const stock = ProtobufTraceSerializer as unknown as TraceSerializer;
 async function spans(): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
   const make = (service: string) =>
-    new BasicTracerProvider({
+    new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': service, 'service.instance.id': 'é-1', 'host.cpus': 2, ratio: 0.5, on: true }),
-      spanProcessors: [new SimpleSpanProcessor(memory)],
+      spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
     });
   const a = make('svc-a');
   const b = make('svc-b');

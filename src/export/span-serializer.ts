@@ -1,4 +1,4 @@
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
 /**
  * otlp-transformer's protobuf trace serializer in one pass. The stock one runs its whole
@@ -40,12 +40,21 @@ const IS_REMOTE = 0x200;
 /** The first batch's guess; each later one sizes from the one before, so the buffer rarely grows (each growth copies). */
 const FIRST_BYTES_PER_SPAN = 1024;
 
-/** Literal paths: the bundle then shares these modules with the stock serializer's. */
+/**
+ * A module inside otlp-transformer. Its `exports` map hides everything but the index since the
+ * 3.x line, so the file is required by its path, next to the index the package resolves to;
+ * the stock serializer is required the same way (otlp.ts), so both share one module instance.
+ */
+export function transformerFile<T>(file: string): T {
+  const { dirname, join } = require('node:path') as typeof import('node:path');
+  return require(join(dirname(require.resolve('@opentelemetry/otlp-transformer')), file)) as T;
+}
+
 function parts(): Parts | undefined {
   try {
-    const { ProtobufWriter } = require('@opentelemetry/otlp-transformer/build/src/common/protobuf/protobuf-writer') as Partial<Parts>;
-    const { hexToBinary } = require('@opentelemetry/otlp-transformer/build/src/common/hex-to-binary') as Partial<Parts>;
-    const common = require('@opentelemetry/otlp-transformer/build/src/common/protobuf/common-serializer') as Partial<Parts>;
+    const { ProtobufWriter } = transformerFile<Partial<Parts>>('common/protobuf/protobuf-writer.cjs');
+    const { hexToBinary } = transformerFile<Partial<Parts>>('common/hex-to-binary.cjs');
+    const common = transformerFile<Partial<Parts>>('common/protobuf/common-serializer.cjs');
     const { writeHrTimeAsFixed64, writeAttributes, writeInstrumentationScope, writeResource } = common;
     if (!ProtobufWriter || !hexToBinary || !writeHrTimeAsFixed64 || !writeAttributes || !writeInstrumentationScope || !writeResource) return undefined;
     return { ProtobufWriter, hexToBinary, writeHrTimeAsFixed64, writeAttributes, writeInstrumentationScope, writeResource };

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { HttpServerSpans } from './http-server';
 
 describe('HttpServerSpans', () => {
@@ -53,7 +53,7 @@ describe('HttpServerSpans', () => {
   before(async () => {
     context.setGlobalContextManager(manager);
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
     instrumentation = new HttpServerSpans({
       ignore: (req) => req.url === '/ignored',
       attach: (ctx) => void manager.attach(ctx),

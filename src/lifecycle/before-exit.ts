@@ -1,4 +1,4 @@
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Signal } from '../config/resolve';
 import type { ExitWindow } from '../export/exit-window';
 import type { Logger } from '../logging/logger';

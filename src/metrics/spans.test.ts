@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { Registry, type Family } from './registry';
 import { registerCatalog, type CatalogMetrics } from './families';
 import { AiLedger } from './ai-ledger';

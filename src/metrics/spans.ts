@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { AiLedger } from './ai-ledger';
 import type { CatalogMetrics } from './families';
 

@@ -1,11 +1,11 @@
-import type { LogRecordProcessor, SdkLogRecord } from '@opentelemetry/sdk-logs';
+import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { REDACTED, type Redactor } from './policy';
 
 /** First log processor: log bodies and attributes are user data as much as span attributes are. */
 export class RedactingLogProcessor implements LogRecordProcessor {
   constructor(private readonly redactor: Redactor) {}
 
-  onEmit(record: SdkLogRecord): void {
+  onEmit(record: ReadWriteLogRecord): void {
     const body = record.body;
     if (typeof body === 'string') record.setBody(this.redactor.text(body));
     else if (body !== null && typeof body === 'object') record.setBody(this.redactor.value(body) as typeof body);

@@ -1,14 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { REDACTED, Redactor } from './policy';
 import { RedactingSpanProcessor, redactAttributes } from './spans';
 
 function setup() {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    spanProcessors: [new RedactingSpanProcessor(new Redactor()), new SimpleSpanProcessor(exporter)],
+  const provider = new TracerProvider({
+    spanProcessors: [new RedactingSpanProcessor(new Redactor()), new SimpleSpanProcessor({ exporter })],
   });
   return { exporter, provider, tracer: provider.getTracer('redaction-test') };
 }

@@ -1,4 +1,4 @@
-import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { REDACTED, type Redactor } from './policy';
 
 type Attrs = Record<string, unknown>;

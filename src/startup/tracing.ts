@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import { Activity } from '../lifecycle/before-exit';
 import { RedactingSpanProcessor } from '../redaction/spans';
 import { SentryTracePropagator } from '../sentry/propagator';
@@ -46,7 +46,7 @@ export function startTracing(globals: Globals, { pipeline }: Metrics, errors: Er
       undo.push(() => api.propagation.disable());
     }
 
-    let provider: BasicTracerProvider | undefined;
+    let provider: TracerProvider | undefined;
     const ensureProvider = () => {
       if (provider) return;
       diag.captureSdkErrors();

@@ -1,5 +1,5 @@
 import { TraceFlags } from '@opentelemetry/api';
-import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { BatchConfig } from '../config/resolve';
 import { Batcher } from '../export/batcher';
 

@@ -16,7 +16,7 @@ function create(name: Exclude<PropagatorName, 'none'>): TextMapPropagator {
       });
     }
     case 'jaeger': {
-      const { JaegerPropagator } = require('@opentelemetry/propagator-jaeger') as typeof import('@opentelemetry/propagator-jaeger');
+      const { JaegerPropagator } = require('./jaeger-propagator') as typeof import('./jaeger-propagator');
       return new JaegerPropagator();
     }
   }

@@ -1,5 +1,5 @@
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { AlwaysOffSampler, BasicTracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, TracerProvider, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedConfig, TraceExporterName } from '../config/resolve';
 import { createOtlpExporter } from '../export/otlp';
@@ -14,7 +14,7 @@ function batchProcessor(exporter: SpanExporter, { batch }: ResolvedConfig['trace
 /** One entry per OTEL_TRACES_EXPORTER value. */
 const PROCESSORS: Record<TraceExporterName, (traces: ResolvedConfig['traces']) => SpanProcessor> = {
   otlp: (traces) => batchProcessor(createOtlpExporter<SpanExporter>('traces', traces.otlp), traces),
-  console: () => new SimpleSpanProcessor(new ConsoleSpanExporter()),
+  console: () => new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }),
 };
 
 function processorFor(name: TraceExporterName, traces: ResolvedConfig['traces']): SpanProcessor {
@@ -38,14 +38,14 @@ export function createTracerProvider(
   config: ResolvedConfig,
   resource: Resource,
   options: TracerOptions,
-): BasicTracerProvider | undefined {
+): TracerProvider | undefined {
   const { traces } = config;
   const extra = options.exporters ?? [];
   const exporting = traces.exporters.length > 0 || extra.length > 0;
   if (!exporting && !options.metrics) return undefined;
   const configured = exporting ? createSampler(traces.sampler, traces.samplerRatio) : new AlwaysOffSampler();
   const extraProcessors = options.metrics ? [...options.processors, options.metrics] : options.processors;
-  return new BasicTracerProvider({
+  return new TracerProvider({
     resource,
     sampler: options.metrics ? new RecordForMetrics(configured, feedsMetrics) : configured,
     spanLimits: {

@@ -8,7 +8,7 @@ import {
   SamplingDecision,
   type Sampler,
   type SamplingResult,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import { feedsMetrics } from '../metrics/spans';
 import { createSampler, RecordForMetrics } from './sampler';
 

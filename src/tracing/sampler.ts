@@ -7,7 +7,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
   type Sampler,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import type { SamplerName } from '../config/resolve';
 
 export function createSampler(name: SamplerName, ratio: number): Sampler {

@@ -83,7 +83,7 @@ describe('start', () => {
       await sink.waitFor(() => sink.spans.find((s) => s.resource['service.name'] === 'lean-start'));
       const loaded = (await (await app.get('/api/loaded')).json()) as string[];
       const of = (pkg: string) => loaded.filter((f) => f.includes(`/node_modules/${pkg}/`));
-      for (const pkg of ['@opentelemetry/sdk-metrics', '@opentelemetry/otlp-transformer', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/sdk-trace-base', '@opentelemetry/resources']) {
+      for (const pkg of ['@opentelemetry/sdk-metrics', '@opentelemetry/otlp-transformer', '@opentelemetry/exporter-trace-otlp-proto', '@opentelemetry/sdk-trace', '@opentelemetry/resources']) {
         assert.deepEqual(of(pkg), [], `${pkg} is not required from node_modules`);
       }
       // Start-up is mostly module loading: the full preload required ~370 files before the bundle, ~120 of OpenTelemetry after.

@@ -11,7 +11,7 @@ import * as Sentry from '@sentry/node';
 import { SpanKind } from '@opentelemetry/api';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { SENTRY_PROJECT_ID, SENTRY_PUBLIC_KEY, startSentrySink, type SentryEvent, type SentrySink } from './sentry-sink';
 
 // The exporters type `compression` as an enum from a package this one does not depend on directly.
@@ -85,7 +85,7 @@ function sampleEnvelope(canary: string): { body: Buffer; attachment: Buffer } {
 }
 
 async function exportSpan(exporter: SpanExporter, name: string): Promise<void> {
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const span = provider.getTracer('sentry-sink-test').startSpan(name, { kind: SpanKind.SERVER, attributes: { 'http.route': '/checkout' } });
   span.end();
   await provider.forceFlush();
