@@ -30,6 +30,19 @@ const NOOP: Handle = {
 /** Global, not module-level: two copies of the package (or --require plus --import) must still start once. */
 const slot = globalSlot<{ handle: Handle; logger: Logger }>('@innatural/otel');
 
+/** OpenTelemetry JS 3.x, which this line is built on, needs it (its packages' `engines`). */
+export const NODE_FLOOR = [22, 15] as const;
+
+/** The one line for a Node below the floor, or undefined on a supported one. */
+export function unsupportedNode(version: string = process.versions.node): string | undefined {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (major > NODE_FLOOR[0] || (major === NODE_FLOOR[0] && minor >= NODE_FLOOR[1])) return undefined;
+  return (
+    `@innatural/otel needs Node ${NODE_FLOOR.join('.')} or later (it is built on OpenTelemetry JS 3.x); this is Node ${version}, ` +
+    'so the app runs uninstrumented. Upgrade Node, or on Node 20 use the 0.1 line: npm install @innatural/otel@^0.1'
+  );
+}
+
 /**
  * Boots everything the environment asks for. Never throws: a failure is one error line
  * and the app runs uninstrumented.
@@ -55,6 +68,12 @@ export function start(options: StartOptions = {}): Handle {
     return NOOP;
   }
   for (const warning of warnings) logger.warn(warning.message, { variable: warning.variable });
+  const unsupported = unsupportedNode();
+  if (unsupported) {
+    slot.set({ handle: NOOP, logger });
+    logger.error(unsupported);
+    return NOOP;
+  }
   if (config.disabled) {
     slot.set({ handle: NOOP, logger });
     logger.debug('OTEL_SDK_DISABLED=true: nothing loaded');

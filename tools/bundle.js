@@ -32,12 +32,15 @@ const packageOf = (id) => {
   return id.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 };
 
-/** Every bare import is external unless its package is in BUNDLED; an external must be ours to resolve. */
+/**
+ * Every bare import is external unless its package is in BUNDLED; an external must be ours to resolve.
+ * `#` subpath imports (the 3.x packages' `#platform`) resolve inside their own package, bundled with it.
+ */
 const externals = {
   name: 'externals',
   setup(build) {
     const strays = new Set();
-    build.onResolve({ filter: /^[^./]/ }, (args) => {
+    build.onResolve({ filter: /^[^./#]/ }, (args) => {
       const name = packageOf(args.path);
       if (args.path.startsWith('node:') || builtinModules.includes(name)) return { external: true };
       if (BUNDLED.has(name)) return undefined;

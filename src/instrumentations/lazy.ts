@@ -16,6 +16,12 @@ export function packageOf(id: string): string {
  * nothing at start-up. The instrumentation is created just BEFORE the package loads, so
  * its hooks see the package and every internal file it pulls in, as if it had been
  * created at start. CommonJS only: ES modules never pass through require.
+ *
+ * An instrumentation that brings its own `@opentelemetry/instrumentation` copy (a contrib
+ * package of another release) installs that copy's require hook while `load` runs, by wrapping
+ * `Module.prototype.require` again. The saved `original` predates that hook, so when `load`
+ * installed one, this first require goes through it: it sees the package, then the chain calls
+ * back in here, where nothing is pending for it any more.
  */
 export function deferUntilRequired(names: readonly InstrumentationName[], load: (name: InstrumentationName, id: string) => void): () => void {
   const pending = new Map<string, InstrumentationName>();
@@ -28,7 +34,10 @@ export function deferUntilRequired(names: readonly InstrumentationName[], load: 
     const name = pending.size === 0 ? undefined : (pending.get(id) ?? pending.get(packageOf(id)));
     if (name !== undefined) {
       for (const module of CATALOG[name].modules) pending.delete(module);
+      const before = proto.require;
       load(name, id);
+      const after = proto.require;
+      if (after !== before) return after.call(this, id);
     }
     return original.call(this, id);
   };
