@@ -1,5 +1,6 @@
 import type { ResolvedConfig, Signal } from '../config/resolve';
 import { CATALOG } from '../config/instrumentations';
+import { instrumentationCompat } from '../instrumentations/compat';
 import { missingInstrumentation, type Plan } from '../instrumentations/load';
 import { resolveOptional } from '../modules';
 import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector, missingPeer, type Peer } from '../packages';
@@ -31,6 +32,12 @@ export function packageFindings(config: ResolvedConfig, searchDirs: readonly str
     findings.push(path ? { level: 'ok', subject: pkg, message: `installed (${path})` } : { level, subject: pkg, message: missingPeer(pkg) });
   }
   for (const name of plan.missing) findings.push({ level: 'warn', subject: CATALOG[name].pkg, message: missingInstrumentation(name) });
+  // The line the preload prints when it loads one of them: an API too old for its base, or a base of the 2.x line.
+  for (const name of plan.load) {
+    const entry = resolveOptional(CATALOG[name].pkg, searchDirs);
+    const compat = entry === undefined ? undefined : instrumentationCompat(name, entry);
+    if (compat) findings.push({ level: compat.level, subject: CATALOG[name].pkg, message: compat.message });
+  }
   for (const name of config.resourceDetectors.filter(isCloudDetector)) {
     const { pkg } = CLOUD_DETECTOR_PACKAGES[name];
     if (resolveOptional(pkg, searchDirs) === undefined) findings.push({ level: 'warn', subject: pkg, message: missingDetector(name) });

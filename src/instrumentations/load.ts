@@ -4,8 +4,9 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { ResolvedConfig } from '../config/resolve';
 import { OwnRequests, ownEndpoints } from '../export/own-endpoints';
 import { describeError, type Logger } from '../logging/logger';
-import { AUTO_INSTRUMENTATIONS, isInstalled, requireOptional, resolveOptional, type AppInfo } from '../modules';
+import { AUTO_INSTRUMENTATIONS, isInstalled, resolveOptional, type AppInfo } from '../modules';
 import { installCommand } from '../packages';
+import { instrumentationCompat } from './compat';
 import { HEALTH_PATHS } from '../ops/routes';
 import { createIncomingFilter } from '../http/own-traffic';
 import { CATALOG, INSTRUMENTATION_NAMES, type CatalogEntry, type InstrumentationName } from '../config/instrumentations';
@@ -127,30 +128,39 @@ function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
  * client side). One that fails to load is reported and skipped; the others still load.
  */
 export function loadInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation[] {
-  const loaded = guarded(name, logger, () => createInstrumentation(name, ctx));
+  const loaded = guarded(name, logger, () => createInstrumentation(name, ctx, logger));
   // Its own guard: a failure of one half must neither drop the other nor leave it enabled untracked.
   const attach = ctx.attachContext;
   if (name === 'http' && attach) loaded.push(...guarded('http (server spans)', logger, () => createServerSpans(ctx.config, attach)));
   return loaded;
 }
 
+/** A failure already said in full (versions and fix): logged as it is. */
+class Explained extends Error {}
+
 function guarded(what: string, logger: Logger, create: () => Instrumentation): Instrumentation[] {
   try {
     return [create()];
   } catch (err) {
-    logger.error(`Instrumentation ${what} failed to load: ${describeError(err)}; continuing without it`);
+    if (err instanceof Explained) logger.error(err.message);
+    else logger.error(`Instrumentation ${what} failed to load: ${describeError(err)}; continuing without it`);
     return [];
   }
 }
 
-function createInstrumentation(name: InstrumentationName, ctx: OptionsContext): Instrumentation {
+function createInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation {
   if (name === 'express' && !ctx.config.traces.expressLayerSpans) {
     const { ExpressRoutes } = require('./express-routes') as typeof import('./express-routes');
     return new ExpressRoutes();
   }
   const { pkg, exportName } = CATALOG[name];
-  const mod = requireOptional<Record<string, new (options: object) => Instrumentation>>(pkg, ctx.searchDirs);
-  if (!mod) throw new Error(`${pkg} is not installed`);
+  const entry = resolveOptional(pkg, ctx.searchDirs);
+  if (entry === undefined) throw new Error(`${pkg} is not installed`);
+  // Before requiring it: on an API copy older than its base needs, construction fails with a bare TypeError.
+  const compat = instrumentationCompat(name, entry);
+  if (compat?.level === 'error') throw new Explained(compat.message);
+  if (compat) logger.warn(compat.message);
+  const mod = require(entry) as Record<string, new (options: object) => Instrumentation>;
   const Ctor = mod[exportName];
   if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
   const instrumentation = new Ctor(optionsFor(name, ctx));

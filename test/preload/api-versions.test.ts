@@ -1,9 +1,10 @@
 /**
  * Apps that bring their own @opentelemetry/api, laid out in temporary folders as npm lays
- * them out: 1.10 in the app's own node_modules (nested), 1.10 at the top of node_modules with
- * the SDK and its instrumentations beside it (hoisted, with and without a copy of ours under
- * @innatural/otel), and a simulated 2.0 that cannot share the globals. The 1.10 is the real
- * package (the `opentelemetry-api-1.10` dev dependency, so no network at test time).
+ * them out: a newer minor (a simulated 1.11, made from ours) in the app's own node_modules
+ * (nested) and at the top of node_modules with the SDK and its instrumentations beside it
+ * (hoisted, with and without a copy of ours under @innatural/otel); an older one (the real 1.9,
+ * the `opentelemetry-api-1.9` dev dependency, so no network at test time) in the app's own
+ * node_modules; and a simulated 2.0 that cannot share the globals.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,9 +17,12 @@ import { baseEnv, FIXTURES, REPO, sinkEnv, startApp, type RunningApp } from '../
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 
 const SERVER = 2;
-const API_1_10 = join(REPO, 'node_modules', 'opentelemetry-api-1.10');
+const API_1_9 = join(REPO, 'node_modules', 'opentelemetry-api-1.9');
 const OUR_API = join(REPO, 'node_modules', '@opentelemetry', 'api');
 const OUR_VERSION = (JSON.parse(readFileSync(join(OUR_API, 'package.json'), 'utf8')) as { version: string }).version;
+/** The next minor after ours: what an app that upgrades the API before we do brings. */
+const NEWER = OUR_VERSION.replace(/^(\d+)\.(\d+)\..*$/, (_, major: string, minor: string) => `${major}.${Number(minor) + 1}.0`);
+const newerApi = (to: string) => copyApi(OUR_API, to, NEWER);
 
 /** A real copy (never a hard link: the 2.0 one is edited). `version` rewrites every place the package names its own. */
 function copyApi(from: string, to: string, version?: string): void {
@@ -46,9 +50,9 @@ function appIn(dir: string): string {
 }
 
 /**
- * node_modules as npm hoists it for an app depending on @innatural/otel and @opentelemetry/api@1.10:
+ * node_modules as npm hoists it for an app depending on @innatural/otel and a newer @opentelemetry/api:
  * every package at the top (hard links to ours: nothing is copied, nothing may be written through
- * them), 1.10 at the top, @innatural/otel as a package with, optionally, its own nested copy.
+ * them), the newer API at the top, @innatural/otel as a package with, optionally, its own nested copy.
  */
 function hoisted(root: string, nestedOurs: boolean): string {
   const modules = join(root, 'node_modules');
@@ -60,7 +64,7 @@ function hoisted(root: string, nestedOurs: boolean): string {
     execFileSync('cp', ['-a', join(REPO, 'node_modules'), modules], { stdio: 'pipe' }); // another file system
   }
   rmSync(join(modules, '@opentelemetry', 'api'), { recursive: true });
-  copyApi(API_1_10, join(modules, '@opentelemetry', 'api'));
+  newerApi(join(modules, '@opentelemetry', 'api'));
   const pkg = join(modules, '@innatural', 'otel');
   mkdirSync(pkg, { recursive: true });
   for (const file of ['package.json', 'register.js', 'register.mjs']) copyFileSync(join(REPO, file), join(pkg, file));
@@ -104,22 +108,28 @@ describe('apps with their own @opentelemetry/api', () => {
     );
   }
 
-  it('1.10 in the app’s own node_modules: the manual span and the server span are one trace', async () => {
-    const dir = join(root, 'nested');
-    const script = appIn(dir);
-    copyApi(API_1_10, join(dir, 'node_modules', '@opentelemetry', 'api'));
-    const app = await run(script, 'nested');
-    try {
-      assert.match(app.stdout(), new RegExp(`api ${dir}/node_modules/@opentelemetry/api/`), 'the app loads its own 1.10');
-      await assertOneTrace(app, 'nested');
-    } finally {
-      app.kill();
-    }
-  });
+  for (const [what, copy] of [
+    [`a newer ${NEWER}`, newerApi],
+    ['an older 1.9.1', (to: string) => copyApi(API_1_9, to)],
+  ] as const) {
+    it(`${what} in the app’s own node_modules: the manual span and the server span are one trace`, async () => {
+      const dir = join(root, `nested-${what.split(' ')[1]}`);
+      const script = appIn(dir);
+      copy(join(dir, 'node_modules', '@opentelemetry', 'api'));
+      const service = `nested-${what.split(' ')[1]}`;
+      const app = await run(script, service);
+      try {
+        assert.match(app.stdout(), new RegExp(`api ${dir}/node_modules/@opentelemetry/api/`), 'the app loads its own copy');
+        await assertOneTrace(app, service);
+      } finally {
+        app.kill();
+      }
+    });
+  }
 
   for (const nestedOurs of [true, false]) {
     const layout = nestedOurs ? `our ${OUR_VERSION} nested under @innatural/otel (an exact pin)` : 'as the only copy (our peer dependency)';
-    it(`1.10 hoisted to the top of node_modules, ${layout}: one trace`, async () => {
+    it(`${NEWER} hoisted to the top of node_modules, ${layout}: one trace`, async () => {
       const dir = join(root, nestedOurs ? 'hoisted-pinned' : 'hoisted');
       const register = hoisted(dir, nestedOurs);
       const script = appIn(join(dir, 'app'));
@@ -137,7 +147,7 @@ describe('apps with their own @opentelemetry/api', () => {
   it('a simulated 2.0: one error line naming both versions and the fix, the app serves, doctor reports an error', async () => {
     const dir = join(root, 'major');
     const script = appIn(dir);
-    copyApi(API_1_10, join(dir, 'node_modules', '@opentelemetry', 'api'), '2.0.0');
+    copyApi(OUR_API, join(dir, 'node_modules', '@opentelemetry', 'api'), '2.0.0');
     const app = await run(script, 'major');
     try {
       assert.equal(await (await app.get('/')).text(), 'ok', 'the app serves');
