@@ -11,7 +11,7 @@
  * evaluated on first require, so nothing runs earlier than before.
  */
 const { builtinModules } = require('node:module');
-const { join } = require('node:path');
+const { dirname, join } = require('node:path');
 const esbuild = require('esbuild');
 
 const ROOT = join(__dirname, '..');
@@ -20,6 +20,7 @@ const pkg = require(join(ROOT, 'package.json'));
 const BUNDLED = new Set([
   '@opentelemetry/context-async-hooks',
   '@opentelemetry/otlp-exporter-base',
+  '@opentelemetry/otlp-transformer',
   '@opentelemetry/propagator-b3',
   '@opentelemetry/resource-detector-container',
   '@opentelemetry/resources',
@@ -40,6 +41,13 @@ const externals = {
   name: 'externals',
   setup(build) {
     const strays = new Set();
+    // A file the package's `exports` hides (3.x's otlp-transformer), named by its path in the package.
+    build.onResolve({ filter: /^@opentelemetry\/[^/]+\/dist\// }, (args) => {
+      const name = packageOf(args.path);
+      if (!BUNDLED.has(name)) return undefined;
+      const root = dirname(require.resolve(name, { paths: [args.resolveDir] }));
+      return { path: join(root, args.path.slice(name.length + '/dist/'.length)) };
+    });
     build.onResolve({ filter: /^[^./#]/ }, (args) => {
       const name = packageOf(args.path);
       if (args.path.startsWith('node:') || builtinModules.includes(name)) return { external: true };

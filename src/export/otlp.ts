@@ -160,8 +160,14 @@ export function spanExporterParts(): SpanExporterParts | undefined {
   try {
     const { OTLPExporterBase } = require('@opentelemetry/otlp-exporter-base') as ExporterBase;
     const http = require('@opentelemetry/otlp-exporter-base/node-http') as NodeHttp;
-    const { ProtobufTraceSerializer } = transformerFile<{ ProtobufTraceSerializer?: unknown }>('trace/protobuf/trace.cjs');
-    const { TraceExporterMetricsHelper } = transformerFile<{ TraceExporterMetricsHelper?: unknown }>('trace/index.cjs');
+    const { ProtobufTraceSerializer } = transformerFile<{ ProtobufTraceSerializer?: unknown }>(
+      () => require('@opentelemetry/otlp-transformer/dist/trace/protobuf/trace.cjs'),
+      'trace/protobuf/trace.cjs',
+    );
+    const { TraceExporterMetricsHelper } = transformerFile<{ TraceExporterMetricsHelper?: unknown }>(
+      () => require('@opentelemetry/otlp-transformer/dist/trace/index.cjs'),
+      'trace/index.cjs',
+    );
     if (!ProtobufTraceSerializer || !TraceExporterMetricsHelper) return undefined;
     return {
       OTLPExporterBase,

@@ -42,19 +42,33 @@ const FIRST_BYTES_PER_SPAN = 1024;
 
 /**
  * A module inside otlp-transformer. Its `exports` map hides everything but the index since the
- * 3.x line, so the file is required by its path, next to the index the package resolves to;
- * the stock serializer is required the same way (otlp.ts), so both share one module instance.
+ * 3.x line. In the preload's bundle `literal` is the module itself: tools/bundle.js resolves
+ * `@opentelemetry/otlp-transformer/dist/...` past the map, so the bundle holds each file once
+ * and shares it with the stock serializer. Unbundled (our unit tests), Node refuses that path,
+ * and the same file is required by its path next to the package's index.
  */
-export function transformerFile<T>(file: string): T {
-  const { dirname, join } = require('node:path') as typeof import('node:path');
-  return require(join(dirname(require.resolve('@opentelemetry/otlp-transformer')), file)) as T;
+export function transformerFile<T>(literal: () => unknown, file: string): T {
+  try {
+    return literal() as T;
+  } catch {
+    const { dirname, join } = require('node:path') as typeof import('node:path');
+    // Through a variable: the bundle never takes this path, and esbuild warns on a literal.
+    const pkg = '@opentelemetry/otlp-transformer';
+    return require(join(dirname(require.resolve(pkg)), file)) as T;
+  }
 }
 
 function parts(): Parts | undefined {
   try {
-    const { ProtobufWriter } = transformerFile<Partial<Parts>>('common/protobuf/protobuf-writer.cjs');
-    const { hexToBinary } = transformerFile<Partial<Parts>>('common/hex-to-binary.cjs');
-    const common = transformerFile<Partial<Parts>>('common/protobuf/common-serializer.cjs');
+    const { ProtobufWriter } = transformerFile<Partial<Parts>>(
+      () => require('@opentelemetry/otlp-transformer/dist/common/protobuf/protobuf-writer.cjs'),
+      'common/protobuf/protobuf-writer.cjs',
+    );
+    const { hexToBinary } = transformerFile<Partial<Parts>>(() => require('@opentelemetry/otlp-transformer/dist/common/hex-to-binary.cjs'), 'common/hex-to-binary.cjs');
+    const common = transformerFile<Partial<Parts>>(
+      () => require('@opentelemetry/otlp-transformer/dist/common/protobuf/common-serializer.cjs'),
+      'common/protobuf/common-serializer.cjs',
+    );
     const { writeHrTimeAsFixed64, writeAttributes, writeInstrumentationScope, writeResource } = common;
     if (!ProtobufWriter || !hexToBinary || !writeHrTimeAsFixed64 || !writeAttributes || !writeInstrumentationScope || !writeResource) return undefined;
     return { ProtobufWriter, hexToBinary, writeHrTimeAsFixed64, writeAttributes, writeInstrumentationScope, writeResource };

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { resolveOptional } from '../modules';
 
 /**
  * Whether an instrumentation package can work with the `@opentelemetry/instrumentation` base and
@@ -102,4 +103,20 @@ export function instrumentationCompat(name: string, entry: string): Compat | und
     };
   }
   return undefined;
+}
+
+type InstrumentationModule = typeof import('@opentelemetry/instrumentation');
+
+/**
+ * The `@opentelemetry/instrumentation` module that instrumentation package `pkg` uses (already
+ * loaded with it: one module instance), or ours when it cannot be found from there.
+ */
+export function instrumentationBaseOf(pkg: string, searchDirs: readonly string[]): InstrumentationModule {
+  const entry = resolveOptional(pkg, searchDirs);
+  try {
+    if (entry !== undefined) return createRequire(entry)(BASE) as InstrumentationModule;
+  } catch {
+    // below
+  }
+  return require('@opentelemetry/instrumentation') as InstrumentationModule;
 }

@@ -1,4 +1,4 @@
-import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { CatalogMetrics } from '../metrics/families';
 import type { Registry } from '../metrics/registry';
 
@@ -9,12 +9,29 @@ interface PgPool {
   connect(...args: unknown[]): unknown;
 }
 
+type Base = Pick<typeof import('@opentelemetry/instrumentation'), 'InstrumentationBase' | 'InstrumentationNodeModuleDefinition'>;
+
+export interface PgPoolGauge extends Instrumentation {
+  report(registry: Registry, metrics: CatalogMetrics): void;
+}
+
 /**
  * Finds the app's pg pools (at their first connect; an unused pool has no connections
  * to count) and reports idle/used connections at each scrape. Weak references: an app
  * that creates pools per request must not have them kept alive by us.
+ *
+ * Built on `base`, the `@opentelemetry/instrumentation` copy that instrumentation-pg uses: its
+ * patch of pg-pool unwraps whatever wrapped `connect` before it, so ours must run after it,
+ * and hooks run in the order they were added only within one copy's require hook (pg 0.78
+ * brings a copy of its own, whose hook may sit inside or outside ours).
  */
-export class PgPoolGauge extends InstrumentationBase {
+export function createPgPoolGauge(base: Base): PgPoolGauge {
+  const { InstrumentationBase, InstrumentationNodeModuleDefinition } = base;
+  return new (pgPoolGaugeClass(InstrumentationBase, InstrumentationNodeModuleDefinition))();
+}
+
+function pgPoolGaugeClass(InstrumentationBase: Base['InstrumentationBase'], InstrumentationNodeModuleDefinition: Base['InstrumentationNodeModuleDefinition']) {
+  return class PgPoolGaugeImpl extends InstrumentationBase implements PgPoolGauge {
   private readonly pools = new Set<WeakRef<PgPool>>();
   private readonly seen = new WeakSet<PgPool>();
 
@@ -64,4 +81,5 @@ export class PgPoolGauge extends InstrumentationBase {
       metrics.dbConnections.set(['used'], total - idle);
     });
   }
+}
 }

@@ -5,7 +5,8 @@ import { ExpressErrors } from '../instrumentations/express-errors';
 import { ExpressTemplates } from '../instrumentations/express-templates';
 import { deferUntilRequired } from '../instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, missingInstrumentation, planInstrumentations } from '../instrumentations/load';
-import { PgPoolGauge } from '../instrumentations/pg-pool';
+import { instrumentationBaseOf } from '../instrumentations/compat';
+import { createPgPoolGauge } from '../instrumentations/pg-pool';
 import { isInstalled } from '../modules';
 import type { Globals } from './globals';
 import type { Logs } from './logs';
@@ -38,9 +39,9 @@ export function startInstrumentations(globals: Globals, esmOption: boolean | und
       if (CATALOG[name].role === 'metrics') tracing.ensureProvider();
       const sends = CATALOG[name].role === 'logs' && logs.ensureProvider();
       instrumentations.push(...loadInstrumentation(name, { config, searchDirs: app.searchDirs, sendLogs: sends, attachContext: tracing.attachContext }, logger));
-      // After pg's own: its patch of pg-pool unwraps whatever wrapped `connect` before it.
+      // After pg's own, on its instrumentation copy: see createPgPoolGauge.
       if (name === 'pg' && pipeline) {
-        const pools = new PgPoolGauge();
+        const pools = createPgPoolGauge(instrumentationBaseOf(CATALOG.pg.pkg, app.searchDirs));
         pools.report(pipeline.registry, pipeline.catalog);
         instrumentations.push(pools);
       }

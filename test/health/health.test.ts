@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { healthUrl, sinkEnv, startApp, type RunningApp } from '../support/app';
+import { REPO_VERSION } from '../support/repo-version';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 import { parseExposition } from '../support/prom-text';
 
@@ -60,7 +61,7 @@ describe('health server', () => {
     assert.equal(typeof body.uptime.seconds, 'number');
     assert.match(body.uptime.formatted, /^(\d+d )?\d+h \d+m \d+s$/);
     assert.ok(Date.parse(body.uptime.startTime) <= Date.now());
-    assert.equal(body.version, '0.1.0');
+    assert.equal(body.version, REPO_VERSION);
     assert.equal(body.environment, 'production');
     assert.equal(typeof body.responseTime, 'number');
     assert.deepEqual(Object.keys(body).sort(), ['environment', 'responseTime', 'services', 'status', 'system', 'timestamp', 'uptime', 'version']);

@@ -81,7 +81,7 @@ describe('compile cache', () => {
     // Node's own account of each file's cache entry ("V8 code cache for CommonJS <file>" from Node 23, "cache for <file>" before).
     await withApp({ INNATURAL_COMPILE_CACHE: dir, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }, async (app) => {
       const accepted = (file: string) => app.stderr().split('\n').some((line) => line.includes(` ${file} was accepted`));
-      assert.ok(accepted(join(REPO, 'node_modules', '@opentelemetry', 'api', 'build', 'src', 'index.js')), 'an SDK package the preload loads');
+      assert.ok(accepted(join(REPO, 'node_modules', '@opentelemetry', 'api', 'dist', 'index.cjs')), 'an SDK package the preload loads');
       assert.ok(accepted(join(REPO, 'test', 'fixtures', 'express-app.js')), "the app's own script");
     });
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { REPO, sinkEnv, startApp } from '../support/app';
+import { REPO_VERSION } from '../support/repo-version';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink';
 
 const startLines = (lines: Array<Record<string, unknown>>) => lines.filter((l) => l.message === '@innatural/otel started');
@@ -47,7 +48,7 @@ describe('start', () => {
       assert.equal(lines.length, 1, app.stderr());
       const line = lines[0]!;
       assert.equal(line.level, 'info');
-      assert.deepEqual(line.service, { name: 'start-line', version: '0.1.0', environment: 'staging' });
+      assert.deepEqual(line.service, { name: 'start-line', version: REPO_VERSION, environment: 'staging' });
       const traces = line.traces as { otlp: { endpoint: string; headers: Record<string, string> } };
       assert.match(traces.otlp.endpoint, /^http:\/\/REDACTED:REDACTED@127\.0\.0\.1:\d+\/v1\/traces$/);
       assert.deepEqual(traces.otlp.headers, { authorization: '[REDACTED]', 'x-api-key': '[REDACTED]' });

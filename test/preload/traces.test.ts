@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HTTP_SERVER_SCOPE } from '../../src/instrumentations/http-server';
 import { sinkEnv, startApp, type RunningApp } from '../support/app';
+import { REPO_VERSION } from '../support/repo-version';
 import { startOtlpSink, type OtlpSink, type SinkSpan } from '../support/otlp-sink';
 
 const SERVER = 2;
@@ -181,7 +182,7 @@ describe('traces from a CommonJS express app', () => {
 
   it('describes the service on the resource', async () => {
     const server = await serverSpan('front', '/api/users/:id');
-    assert.equal(server.resource['service.version'], '0.1.0', 'from the nearest package.json');
+    assert.equal(server.resource['service.version'], REPO_VERSION, 'from the nearest package.json');
     assert.equal(server.resource['telemetry.sdk.language'], 'nodejs');
     assert.equal(typeof server.resource['process.pid'], 'number');
     assert.equal(server.resource['process.command_args'], undefined, 'argv can carry secrets');
