@@ -1,17 +1,17 @@
 'use strict';
 /**
- * The Node versions a bench run covers: BENCH_NODES (majors, `20,24`), by default this
- * machine's node and Node 24. Another major than this process's comes from
+ * The Node versions a bench run covers: BENCH_NODES (majors, `22,24`), by default the two LTS
+ * lines, 22 and 24, which differ most (AsyncLocalStorage on async_hooks against AsyncContextFrame). Another major than this process's comes from
  * tools/node-versions.sh, the cache the CI matrix uses.
  */
 const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
-const DEFAULT_OTHER = '24';
+const DEFAULT = ['22', '24'];
 
 function benchNodes(spec = process.env.BENCH_NODES) {
   const current = process.versions.node.split('.')[0];
-  const majors = (spec ? spec.split(',').map((s) => s.trim()).filter(Boolean) : [current, DEFAULT_OTHER]).filter((m, i, all) => all.indexOf(m) === i);
+  const majors = (spec ? spec.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT).filter((m, i, all) => all.indexOf(m) === i);
   return majors.map((major) => {
     if (!/^\d+$/.test(major)) throw new Error(`BENCH_NODES: '${major}' is not a major version`);
     const bin =

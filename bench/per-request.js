@@ -19,6 +19,7 @@ const { spawn } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
+const { withBaseline } = require('./variants');
 const { startSink, variants, startApp, waitReady, stop, cpuTicks, wrk, median, APP_PORT, CLK_TCK, REPO } = require('./run');
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
@@ -31,14 +32,7 @@ const BASELINE = process.env.BENCH_BASELINE;
 
 function selected(sink) {
   const ids = (process.env.BENCH_VARIANTS ?? 'A,D,E').split(',');
-  const all = variants(sink, { app: APP_PORT, health: APP_PORT + 1 });
-  const chosen = all.filter((v) => ids.includes(v.id));
-  if (BASELINE) {
-    for (const v of all.filter((x) => ids.includes(x.id) && x.args.includes('./register'))) {
-      chosen.push({ ...v, id: `${v.id}0`, label: `${v.label} [${BASELINE}]`, args: v.args.map((a) => (a === './register' ? join(BASELINE, 'register.js') : a)) });
-    }
-  }
-  return chosen;
+  return withBaseline(variants(sink, { app: APP_PORT, health: APP_PORT + 1 }).filter((v) => ids.includes(v.id)), BASELINE);
 }
 
 /** Keep-alive GETs, `concurrency` at a time, until `count` have completed. */

@@ -4,12 +4,13 @@
  * Node version of BENCH_NODES (bench/nodes.js). Variants and versions run interleaved round by
  * round; the app is pinned to core 1, wrk to core 0. Then the in-process measurements
  * (bench/in-process.js) under each version. Writes bench/results.md and bench/results.json.
+ * BENCH_BASELINE=<checkout> adds our variants with that checkout's preload (D0, E0...), interleaved.
  * A benchmark, never a test.
  */
 const { spawn, execFile, execFileSync } = require('node:child_process');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { benchNodes } = require('./nodes');
-const { variants } = require('./variants');
+const { variants, withBaseline } = require('./variants');
 const { PEERS } = require('./peers');
 const { summarize, targets, markdown } = require('./report');
 const { median } = require('./stats');
@@ -240,7 +241,7 @@ async function main() {
   const only = process.env.BENCH_VARIANTS?.split(',');
   const nodes = benchNodes();
   const sink = await startSink();
-  const all = variants(sink, { app: APP_PORT, health: HEALTH_PORT }).filter((v) => !only || only.includes(v.id));
+  const all = withBaseline(variants(sink, { app: APP_PORT, health: HEALTH_PORT }).filter((v) => !only || only.includes(v.id)));
   const rounds = nodes.map(() => []);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [n, node] of nodes.entries()) {

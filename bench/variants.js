@@ -71,4 +71,17 @@ function variants(sink, ports) {
   ];
 }
 
-module.exports = { variants };
+/**
+ * BENCH_BASELINE: the same variants of ours run with another checkout's preload (its register.js,
+ * its dist/ and node_modules), as `D0`, `E0`..., interleaved with ours, for before/after figures.
+ */
+function withBaseline(chosen, baseline = process.env.BENCH_BASELINE) {
+  if (!baseline) return chosen;
+  const { join } = require('node:path');
+  const copies = chosen
+    .filter((v) => v.args.includes('./register'))
+    .map((v) => ({ ...v, id: `${v.id}0`, label: `${v.label} [baseline ${baseline}]`, args: v.args.map((a) => (a === './register' ? join(baseline, 'register.js') : a)) }));
+  return [...chosen, ...copies];
+}
+
+module.exports = { variants, withBaseline };
