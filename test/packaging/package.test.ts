@@ -24,10 +24,14 @@ const MAX_INSTALL_MB = 60;
 const PKG = '@innatural/otel';
 const SENTRY_MISSING = 'SENTRY_DSN is set but @sentry/node is not installed: npm install @sentry/node@^11.1.0; until then errors are logged locally only';
 
-/** Only what npm needs: the developer's or CI's npm settings, never the parent npm's run-time variables. */
+/**
+ * Only what npm needs: the developer's or CI's npm settings and the way to the registry (a proxy
+ * and its certificate authority), never the parent npm's run-time variables.
+ */
 function npmEnv(): Record<string, string> {
   const env = baseEnv();
-  for (const key of ['npm_config_cache', 'NPM_CONFIG_CACHE', 'npm_config_registry', 'NPM_CONFIG_REGISTRY']) {
+  const network = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+  for (const key of ['npm_config_cache', 'NPM_CONFIG_CACHE', 'npm_config_registry', 'NPM_CONFIG_REGISTRY', ...network]) {
     const value = process.env[key];
     if (value !== undefined) env[key] = value;
   }
