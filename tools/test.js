@@ -135,6 +135,15 @@ function killGroup(signal) {
   }
 }
 
+function groupAlive() {
+  try {
+    process.kill(-runner.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** SIGTERM (or the signal we got) first: each file's process kills the apps it started (test/support/children.ts). */
 function endGroup(signal, unref) {
   killGroup(signal);
@@ -183,6 +192,10 @@ runner.on('exit', (code, signal) => {
     console.error(`\ntools/test.js: the test runner ended (${signal ?? `code ${code}`}) with files in progress:\n${running()}`);
     // Their processes outlive it: end them rather than leave them to their own bound.
     endGroup('SIGTERM', false);
+  } else if (!stopping && process.platform !== 'win32' && groupAlive()) {
+    // What a test started outside the helpers and left running (its file's process gone, it is an orphan in our group).
+    console.error('tools/test.js: processes the tests left running are killed');
+    killGroup('SIGKILL');
   }
   const slowest = ended.sort((a, b) => b.ms - a.ms).slice(0, 3);
   if (slowest.length > 0) {
