@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { describeError, type Logger } from '../logging/logger';
 import { markOwnServer } from '../http/own-traffic';
 import { guardConnections, healthServerOptions } from './connections';
@@ -33,6 +33,10 @@ export function startHealthServer(host: string, port: number, deps: HealthDeps, 
   const server = createServer(healthServerOptions(), (req, res) => serveHealth(req, res, deps, logger));
   guardConnections(server);
   markOwnServer(server);
+  // server.unref() covers the listening socket only. A client's open connection (a keep-alive
+  // scraper, the dashboard polling every second) held the process: a cluster primary whose
+  // workers had all ended never exited while something scraped it.
+  server.on('connection', (socket: Socket) => socket.unref());
   server.on('error', (err) => {
     const hint = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? (options.takenHint ?? '') : '';
     logger.error(`Health server cannot listen on ${host}:${port}: ${describeError(err)}; health and metrics endpoints are off, the app runs on${hint}`);

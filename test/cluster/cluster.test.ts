@@ -7,7 +7,7 @@
  * without the preload; the health port taken; a primary without the preload (PM2's case).
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -235,16 +235,16 @@ describe('one health server for a node:cluster group', () => {
     assert.equal(sum((await scrape(health)).m, `${P}_http_requests_total`, { route: ROUTE }), 80);
 
     process.kill(pids.get(2)!, 'SIGKILL');
-    const none = await eventually(
+    // Between its death and its 'exit', the worker counts as running but not ready: 'no cluster worker is ready' first.
+    await eventually(
       async () => {
         const r = await json(`${health}/api/health/ready`);
-        return r.status === 503 ? r : undefined;
+        return r.status === 503 && r.body.reason === 'no cluster worker is running' ? r : undefined;
       },
       5000,
       'not ready without workers',
       () => app.stderr(),
     );
-    assert.equal(none.body.reason, 'no cluster worker is running');
     assert.equal((await json(`${health}/api/health/live`)).status, 200);
     assert.equal(sum((await scrape(health)).m, `${P}_http_requests_total`, { route: ROUTE }), 80);
   });
@@ -409,5 +409,41 @@ describe('one health server for a node:cluster group', () => {
       () => app.stdout() + app.stderr(),
     );
     for (const ms of exits) assert.ok(ms < 1000, `exited ${ms} ms after disconnect`);
+  });
+
+  it('a primary whose workers have all ended exits, though a scraper keeps a connection open to its health server', async () => {
+    const app = await start({ FIXTURE_NO_REFORK: 'true' });
+    const health = new URL(await healthUrl(app));
+    // As Prometheus or the dashboard page: one keep-alive connection, a request on it every 50 ms.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    let reused = 0;
+    let scraping = true;
+    const scraper = (async () => {
+      while (scraping) {
+        await new Promise<void>((resolve) => {
+          const req = request({ host: health.hostname, port: health.port, path: '/api/health/live', agent }, (res) => {
+            if (req.reusedSocket) reused++;
+            res.resume().on('end', resolve);
+          });
+          req.on('error', () => resolve());
+          req.end();
+        });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      await waitFor(() => reused >= 2, 5000, 'a kept-alive connection', () => app.stderr());
+      for (const pid of workerPids(app).values()) process.kill(pid, 'SIGKILL');
+      let timer: NodeJS.Timeout | undefined;
+      const exit = await Promise.race([app.exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 3000)))]);
+      clearTimeout(timer);
+      assert.ok(exit, `the primary still ran 3 s after its workers were killed, its health server being scraped\n${app.stdout()}${app.stderr()}`);
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.equal([...app.stdout().matchAll(/worker \d+ exited SIGKILL/g)].length, 2);
+    } finally {
+      scraping = false;
+      await scraper;
+      agent.destroy();
+    }
   });
 });

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { adopt, killChild } from './children';
 import type { OtlpSink } from './otlp-sink';
 import { waitFor } from './wait';
 
@@ -112,6 +113,7 @@ export async function spawnApp(command: string, args: readonly string[], options
   const env: Record<string, string> = baseEnv();
   for (const [key, value] of Object.entries(options.env ?? {})) if (value !== undefined) env[key] = value;
   const proc = spawn(command, args, { env, cwd: options.cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group === true });
+  const child = adopt(proc, options.group === true);
   let out = '';
   let err = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -121,10 +123,11 @@ export async function spawnApp(command: string, args: readonly string[], options
   let port = 0;
   if (options.waitForPort !== false) {
     port = await new Promise<number>((resolvePort, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${options.label} did not start in time\nstdout: ${out}\nstderr: ${err}`)),
-        options.readyTimeoutMs ?? 15000,
-      );
+      const timer = setTimeout(() => {
+        // Nobody holds this app to kill it later: a primary that never said "listening" ran on and held the file open.
+        killChild(child);
+        reject(new Error(`${options.label} did not start in time\nstdout: ${out}\nstderr: ${err}`));
+      }, options.readyTimeoutMs ?? 15000);
       const check = () => {
         const match = /listening (\d+)/.exec(out);
         if (match) {
@@ -150,15 +153,7 @@ export async function spawnApp(command: string, args: readonly string[], options
     logLines: () => parseLogLines(err),
     exited,
     get: (path, init) => fetch(`${url}${path}`, init),
-    kill: (signal = 'SIGKILL') => {
-      if (options.group) {
-        try {
-          process.kill(-proc.pid!, signal);
-        } catch {
-          // the group is gone already
-        }
-      } else if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-    },
+    kill: (signal = 'SIGKILL') => killChild(child, signal),
   };
 }
 

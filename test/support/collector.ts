@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './app';
+import { adopt } from './children';
 import { eventually } from './wait';
 
 export const COLLECTOR_DIR = join(REPO, 'collector');
@@ -73,6 +74,7 @@ export interface RunningProcess {
 
 function run(command: string, args: readonly string[], env: Record<string, string>): RunningProcess {
   const proc = spawn(command, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  adopt(proc);
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
