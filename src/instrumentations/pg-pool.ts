@@ -26,60 +26,59 @@ export interface PgPoolGauge extends Instrumentation {
  * brings a copy of its own, whose hook may sit inside or outside ours).
  */
 export function createPgPoolGauge(base: Base): PgPoolGauge {
-  const { InstrumentationBase, InstrumentationNodeModuleDefinition } = base;
-  return new (pgPoolGaugeClass(InstrumentationBase, InstrumentationNodeModuleDefinition))();
+  return new (pgPoolGaugeClass(base))();
 }
 
-function pgPoolGaugeClass(InstrumentationBase: Base['InstrumentationBase'], InstrumentationNodeModuleDefinition: Base['InstrumentationNodeModuleDefinition']) {
+function pgPoolGaugeClass({ InstrumentationBase, InstrumentationNodeModuleDefinition }: Base) {
   return class PgPoolGaugeImpl extends InstrumentationBase implements PgPoolGauge {
-  private readonly pools = new Set<WeakRef<PgPool>>();
-  private readonly seen = new WeakSet<PgPool>();
+    private readonly pools = new Set<WeakRef<PgPool>>();
+    private readonly seen = new WeakSet<PgPool>();
 
-  constructor() {
-    super('@innatural/otel-pg-pool', '1.0.0', {});
-  }
+    constructor() {
+      super('@innatural/otel-pg-pool', '1.0.0', {});
+    }
 
-  protected init() {
-    return [
-      new InstrumentationNodeModuleDefinition(
-        'pg-pool',
-        ['>=2 <4'],
-        (exports: { prototype: PgPool }) => {
-          const track = (pool: PgPool) => {
-            if (this.seen.has(pool)) return;
-            this.seen.add(pool);
-            this.pools.add(new WeakRef(pool));
-          };
-          this._wrap(exports.prototype, 'connect', (original: PgPool['connect']) =>
-            function connect(this: PgPool, ...args: unknown[]) {
-              track(this);
-              return original.apply(this, args);
-            },
-          );
-          return exports;
-        },
-        (exports: { prototype: PgPool }) => this._unwrap(exports.prototype, 'connect'),
-      ),
-    ];
-  }
+    protected init() {
+      return [
+        new InstrumentationNodeModuleDefinition(
+          'pg-pool',
+          ['>=2 <4'],
+          (exports: { prototype: PgPool }) => {
+            const track = (pool: PgPool) => {
+              if (this.seen.has(pool)) return;
+              this.seen.add(pool);
+              this.pools.add(new WeakRef(pool));
+            };
+            this._wrap(exports.prototype, 'connect', (original: PgPool['connect']) =>
+              function connect(this: PgPool, ...args: unknown[]) {
+                track(this);
+                return original.apply(this, args);
+              },
+            );
+            return exports;
+          },
+          (exports: { prototype: PgPool }) => this._unwrap(exports.prototype, 'connect'),
+        ),
+      ];
+    }
 
-  report(registry: Registry, metrics: CatalogMetrics): void {
-    registry.onCollect(() => {
-      let total = 0;
-      let idle = 0;
-      for (const ref of this.pools) {
-        const pool = ref.deref();
-        if (!pool || pool.ended) {
-          this.pools.delete(ref);
-          continue;
+    report(registry: Registry, metrics: CatalogMetrics): void {
+      registry.onCollect(() => {
+        let total = 0;
+        let idle = 0;
+        for (const ref of this.pools) {
+          const pool = ref.deref();
+          if (!pool || pool.ended) {
+            this.pools.delete(ref);
+            continue;
+          }
+          total += pool.totalCount;
+          idle += pool.idleCount;
         }
-        total += pool.totalCount;
-        idle += pool.idleCount;
-      }
-      if (this.pools.size === 0) return;
-      metrics.dbConnections.set(['idle'], idle);
-      metrics.dbConnections.set(['used'], total - idle);
-    });
-  }
-}
+        if (this.pools.size === 0) return;
+        metrics.dbConnections.set(['idle'], idle);
+        metrics.dbConnections.set(['used'], total - idle);
+      });
+    }
+  };
 }
