@@ -27,6 +27,8 @@ export interface CatalogEntry {
   readonly onlyWhenDeclared?: boolean;
   /** A dependency of ours (the chatbot stack): always installed. A test holds this equal to package.json. */
   readonly shipped?: true;
+  /** Ours, in src/instrumentations/ (`pkg` is then this package): nothing to resolve or check in the app. */
+  readonly own?: true;
 }
 
 const entry = (
@@ -36,6 +38,14 @@ const entry = (
   extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause' | 'onlyWhenDeclared' | 'role' | 'shipped'>> = {},
 ): CatalogEntry => ({ pkg: `@opentelemetry/instrumentation-${short}`, exportName, modules, ...extra });
 
+const own = (exportName: string, modules: readonly string[], extra: Pick<CatalogEntry, 'role'>): CatalogEntry => ({
+  pkg: '@innatural/otel',
+  exportName,
+  modules,
+  own: true,
+  ...extra,
+});
+
 export const CATALOG = {
   http: entry('http', 'HttpInstrumentation', [], { builtins: ['http', 'https'], shipped: true }),
   express: entry('express', 'ExpressInstrumentation', ['express'], { shipped: true }),
@@ -43,7 +53,8 @@ export const CATALOG = {
   ioredis: entry('ioredis', 'IORedisInstrumentation', ['ioredis'], { role: 'metrics', shipped: true }),
   redis: entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client'], { role: 'metrics', shipped: true }),
   undici: entry('undici', 'UndiciInstrumentation', [], { builtins: [], shipped: true }),
-  openai: entry('openai', 'OpenAIInstrumentation', ['openai'], { role: 'metrics', shipped: true }),
+  // Ours: upstream's instrumentation-openai stops below openai 7.
+  openai: own('OpenAIInstrumentation', ['openai'], { role: 'metrics' }),
   winston: entry('winston', 'WinstonInstrumentation', ['winston'], { role: 'logs', shipped: true }),
   pino: entry('pino', 'PinoInstrumentation', ['pino'], { role: 'logs', shipped: true }),
   amqplib: entry('amqplib', 'AmqplibInstrumentation', ['amqplib']),

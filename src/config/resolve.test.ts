@@ -224,6 +224,14 @@ describe('resolveConfig instrumentations', () => {
   it('reads the disabled list', () => {
     assert.deepEqual(clean({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fs, dns' }).instrumentations.disabled, ['fs', 'dns']);
   });
+
+  it('keeps prompt and completion text out unless OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT is true', () => {
+    assert.equal(DEFAULTS.instrumentations.captureMessageContent, false);
+    assert.equal(clean({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' }).instrumentations.captureMessageContent, true);
+    const { config, warnings } = resolveConfig({ OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'yes please' });
+    assert.equal(config.instrumentations.captureMessageContent, false);
+    assert.equal(warnings[0]?.variable, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT');
+  });
 });
 
 describe('resolveConfig batch limits', () => {

@@ -63,6 +63,8 @@ export interface ResolvedConfig {
     /** undefined: the defaults of the catalog. */
     readonly enabled: readonly InstrumentationName[] | undefined;
     readonly disabled: readonly InstrumentationName[];
+    /** Prompt and completion text on gen_ai spans: user data, so off unless asked for. */
+    readonly captureMessageContent: boolean;
   };
   readonly traces: {
     readonly exporters: readonly TraceExporterName[];
@@ -178,6 +180,7 @@ export function resolveConfig(env: Env): Resolution {
     instrumentations: {
       enabled: enabledList.length > 0 ? enabledList : undefined,
       disabled: r.list('OTEL_NODE_DISABLED_INSTRUMENTATIONS', INSTRUMENTATION_NAMES, []),
+      captureMessageContent: r.boolean('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', false),
     },
     traces: {
       exporters: withoutNone(r.list('OTEL_TRACES_EXPORTER', TRACE_EXPORTERS, ['otlp'])),

@@ -76,6 +76,10 @@ export const VARIABLES = {
   OTEL_PROPAGATORS: { kind: 'list', description: 'tracecontext,baggage,b3,b3multi,jaeger,none' },
   OTEL_NODE_ENABLED_INSTRUMENTATIONS: { kind: 'list', description: 'short names to enable (only these)' },
   OTEL_NODE_DISABLED_INSTRUMENTATIONS: { kind: 'list', description: 'short names to disable' },
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: {
+    kind: 'boolean',
+    description: 'true: prompt and completion text on the gen_ai spans, redacted (default false: models and token counts only)',
+  },
   OTEL_BSP_SCHEDULE_DELAY: { kind: 'integer', description: 'span batch delay, ms' },
   OTEL_BSP_EXPORT_TIMEOUT: { kind: 'integer', description: 'span batch export timeout, ms' },
   OTEL_BSP_MAX_QUEUE_SIZE: { kind: 'integer', description: 'span queue bound' },

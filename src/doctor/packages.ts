@@ -33,7 +33,7 @@ export function packageFindings(config: ResolvedConfig, searchDirs: readonly str
   }
   for (const name of plan.missing) findings.push({ level: 'warn', subject: CATALOG[name].pkg, message: missingInstrumentation(name) });
   // The line the preload prints when it loads one of them: an API too old for its base, or a base of the 2.x line.
-  for (const name of plan.load) {
+  for (const name of plan.load.filter((n) => !CATALOG[n].own)) {
     const entry = resolveOptional(CATALOG[name].pkg, searchDirs);
     const compat = entry === undefined ? undefined : instrumentationCompat(name, entry);
     if (compat) findings.push({ level: compat.level, subject: CATALOG[name].pkg, message: compat.message });

@@ -29,7 +29,7 @@ const found = (pkg: string, dirs: readonly string[]) => resolveOptional(pkg, dir
 
 /** Which instrumentations to load, without loading any. */
 export function planInstrumentations(
-  config: ResolvedConfig['instrumentations'],
+  config: Pick<ResolvedConfig['instrumentations'], 'enabled' | 'disabled'>,
   app: Pick<AppInfo, 'searchDirs' | 'declared'>,
   active: ActiveSignals,
   installed: (name: string, dirs: readonly string[]) => boolean = isInstalled,
@@ -48,7 +48,7 @@ export function planInstrumentations(
     const present = (m: string) => installed(m, app.searchDirs) && (!entry.onlyWhenDeclared || app.declared.has(m));
     if (entry.modules.length > 0 && !entry.modules.some(present)) absent.push(name);
     // Only for the targets the app has: a resolution each, none for the packages we ship.
-    else if (!entry.shipped && !available(entry.pkg, app.searchDirs)) missing.push(name);
+    else if (!entry.shipped && !entry.own && !available(entry.pkg, app.searchDirs)) missing.push(name);
     else load.push(name);
   }
   return { load, absent, missing };
@@ -117,6 +117,14 @@ const OPTIONS: Partial<Record<InstrumentationName, (ctx: OptionsContext) => obje
   pg: () => ({ enhancedDatabaseReporting: false }),
   // Commands outside a request still count in redis_operations_total, as node-redis's do.
   ioredis: () => ({ requireParentSpan: false }),
+  openai: (ctx) => ({ captureMessageContent: ctx.config.instrumentations.captureMessageContent }),
+};
+
+type InstrumentationClass = new (options: object) => Instrumentation;
+
+/** The catalog's `own` entries: required from here, never looked up in the app. */
+const OWN: Partial<Record<InstrumentationName, () => InstrumentationClass>> = {
+  openai: () => (require('./openai') as typeof import('./openai')).OpenAIInstrumentation,
 };
 
 function optionsFor(name: InstrumentationName, ctx: OptionsContext): object {
@@ -153,6 +161,16 @@ function createInstrumentation(name: InstrumentationName, ctx: OptionsContext, l
     const { ExpressRoutes } = require('./express-routes') as typeof import('./express-routes');
     return new ExpressRoutes();
   }
+  const own = OWN[name];
+  const Ctor = own ? own() : resolveInstrumentation(name, ctx, logger);
+  const instrumentation = new Ctor(optionsFor(name, ctx));
+  // Some instrumentations (upstream's openai) declare their instrument fields as class fields, which
+  // wipes what the base constructor created; setting the provider again re-creates them.
+  instrumentation.setMeterProvider(metrics.getMeterProvider());
+  return instrumentation;
+}
+
+function resolveInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): InstrumentationClass {
   const { pkg, exportName } = CATALOG[name];
   const entry = resolveOptional(pkg, ctx.searchDirs);
   if (entry === undefined) throw new Error(`${pkg} is not installed`);
@@ -160,14 +178,10 @@ function createInstrumentation(name: InstrumentationName, ctx: OptionsContext, l
   const compat = instrumentationCompat(name, entry);
   if (compat?.level === 'error') throw new Explained(compat.message);
   if (compat) logger.warn(compat.message);
-  const mod = require(entry) as Record<string, new (options: object) => Instrumentation>;
+  const mod = require(entry) as Record<string, InstrumentationClass>;
   const Ctor = mod[exportName];
   if (!Ctor) throw new Error(`${pkg} has no export ${exportName}`);
-  const instrumentation = new Ctor(optionsFor(name, ctx));
-  // Some instrumentations (openai) declare their instrument fields as class fields, which
-  // wipes what the base constructor created; setting the provider again re-creates them.
-  instrumentation.setMeterProvider(metrics.getMeterProvider());
-  return instrumentation;
+  return Ctor;
 }
 
 function createServerSpans(config: ResolvedConfig, attach: (ctx: Context) => void): Instrumentation {
