@@ -27,6 +27,13 @@ export interface CatalogEntry {
   readonly onlyWhenDeclared?: boolean;
   /** A dependency of ours (the chatbot stack): always installed. A test holds this equal to package.json. */
   readonly shipped?: true;
+  /**
+   * Its targets are alternatives, not parts: the top package of newer majors only re-exports the
+   * client it depends on (redis 4+ and @redis/client, aws-sdk v3's clients), so one target in
+   * range means it is traced. Otherwise every target installed must be in range (pg 7 with its
+   * pg-pool 2: the pool is patched, the queries are not).
+   */
+  readonly anyTarget?: true;
   /** Ours, in src/instrumentations/ (`pkg` is then this package): nothing to resolve or check in the app. */
   readonly own?: true;
 }
@@ -35,7 +42,7 @@ const entry = (
   short: string,
   exportName: string,
   modules: readonly string[],
-  extra: Partial<Pick<CatalogEntry, 'builtins' | 'offBecause' | 'onlyWhenDeclared' | 'role' | 'shipped'>> = {},
+  extra: Partial<Pick<CatalogEntry, 'anyTarget' | 'builtins' | 'offBecause' | 'onlyWhenDeclared' | 'role' | 'shipped'>> = {},
 ): CatalogEntry => ({ pkg: `@opentelemetry/instrumentation-${short}`, exportName, modules, ...extra });
 
 const own = (exportName: string, modules: readonly string[], extra: Pick<CatalogEntry, 'role'>): CatalogEntry => ({
@@ -51,7 +58,7 @@ export const CATALOG = {
   express: entry('express', 'ExpressInstrumentation', ['express'], { shipped: true }),
   pg: entry('pg', 'PgInstrumentation', ['pg', 'pg-pool'], { role: 'metrics', shipped: true }),
   ioredis: entry('ioredis', 'IORedisInstrumentation', ['ioredis'], { role: 'metrics', shipped: true }),
-  redis: entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client'], { role: 'metrics', shipped: true }),
+  redis: entry('redis', 'RedisInstrumentation', ['redis', '@redis/client', '@node-redis/client'], { role: 'metrics', shipped: true, anyTarget: true }),
   undici: entry('undici', 'UndiciInstrumentation', [], { builtins: [], shipped: true }),
   // Ours: upstream's instrumentation-openai stops below openai 7.
   openai: own('OpenAIInstrumentation', ['openai'], { role: 'metrics' }),
@@ -61,7 +68,7 @@ export const CATALOG = {
   'aws-lambda': entry('aws-lambda', 'AwsLambdaInstrumentation', [], {
     offBecause: 'only meaningful inside AWS Lambda',
   }),
-  'aws-sdk': entry('aws-sdk', 'AwsInstrumentation', ['aws-sdk', '@smithy/smithy-client', '@aws-sdk/smithy-client']),
+  'aws-sdk': entry('aws-sdk', 'AwsInstrumentation', ['aws-sdk', '@smithy/smithy-client', '@aws-sdk/smithy-client'], { anyTarget: true }),
   bunyan: entry('bunyan', 'BunyanInstrumentation', ['bunyan'], { role: 'logs' }),
   'cassandra-driver': entry('cassandra-driver', 'CassandraDriverInstrumentation', ['cassandra-driver']),
   connect: entry('connect', 'ConnectInstrumentation', ['connect']),

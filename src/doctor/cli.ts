@@ -3,12 +3,12 @@ import { summarizeConfig } from '../config/summary';
 import type { Env } from '../config/variables';
 import { CATALOG } from '../config/instrumentations';
 import { planInstrumentations } from '../instrumentations/load';
-import { stringify } from '../logging/logger';
+import { createLogger, stringify } from '../logging/logger';
 import { appInfo } from '../modules';
 import { apiFindings } from './api-version';
 import { exitStatus, type Finding } from './findings';
 import { knownMistakes } from './mistakes';
-import { exportingSignals, packageFindings } from './packages';
+import { exportingSignals, packageFindings, versionFindings } from './packages';
 import { checkDependencies, checkOtlp, checkSentry, sendSentryTestEvent, sendTestSpan } from './reach';
 import { malformedValues, unknownVariables } from './variables';
 
@@ -92,6 +92,8 @@ export async function diagnose(env: Env, cwd: string, options: DoctorOptions): P
     ...knownMistakes(config, env, exporting),
     ...apiFindings(app.searchDirs),
     ...packageFindings(config, app.searchDirs, plan),
+    // Silent: an instrumentation that cannot be built is reported by packageFindings and apiFindings.
+    ...versionFindings(config, app.searchDirs, plan, createLogger('none')),
   ];
   if (config.disabled) findings.push({ level: 'warn', subject: 'OTEL_SDK_DISABLED', message: 'true: the preload loads nothing' });
   const checks = await Promise.all([

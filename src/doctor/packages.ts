@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import type { ResolvedConfig, Signal } from '../config/resolve';
 import { CATALOG } from '../config/instrumentations';
 import { instrumentationCompat } from '../instrumentations/compat';
-import { missingInstrumentation, type Plan } from '../instrumentations/load';
+import { inspectInstrumentation, missingInstrumentation, type Plan } from '../instrumentations/load';
+import { entryVersionWarnings, installedFrom } from '../instrumentations/versions';
+import type { Logger } from '../logging/logger';
 import { resolveOptional } from '../modules';
 import { CLOUD_DETECTOR_PACKAGES, isCloudDetector, missingDetector, missingPeer, type Peer } from '../packages';
 import type { Finding } from './findings';
@@ -43,4 +46,19 @@ export function packageFindings(config: ResolvedConfig, searchDirs: readonly str
     if (resolveOptional(pkg, searchDirs) === undefined) findings.push({ level: 'warn', subject: pkg, message: missingDetector(name) });
   }
   return findings;
+}
+
+/**
+ * The preload's warning for a target installed at a version its instrumentation does not cover
+ * (see versions.ts), read from the app's node_modules: each instrumentation is built disabled.
+ */
+export function versionFindings(config: ResolvedConfig, searchDirs: readonly string[], plan: Plan, logger: Logger): Finding[] {
+  const from = searchDirs.map((dir) => join(dir, '__innatural_otel__.js'));
+  return plan.load.flatMap((name) => {
+    // Built only when a target is installed: requiring an instrumentation costs.
+    if (!CATALOG[name].modules.some((pkg) => from.some((file) => installedFrom(pkg, file)))) return [];
+    const instrumentation = inspectInstrumentation(name, { config, searchDirs, sendLogs: false }, logger);
+    if (!instrumentation) return [];
+    return entryVersionWarnings(name, CATALOG[name], [instrumentation], from).map((w): Finding => ({ level: 'warn', subject: w.pkg, message: w.message }));
+  });
 }

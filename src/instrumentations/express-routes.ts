@@ -70,7 +70,9 @@ export class ExpressRoutes extends InstrumentationBase {
       );
     return [
       new InstrumentationNodeModuleDefinition('router', ['>=2 <3'], undefined, undefined, [file('router/lib/route.js', ['>=2 <3'])]),
-      new InstrumentationNodeModuleDefinition('express', ['>=4 <5'], undefined, undefined, [file('express/lib/router/route.js', ['>=4 <5'])]),
+      // Express 5 routes through the router package above; its own file is 4's. The range says both
+      // majors are covered (versions.ts reads it), the file's which one it patches.
+      new InstrumentationNodeModuleDefinition('express', ['>=4 <6'], undefined, undefined, [file('express/lib/router/route.js', ['>=4 <5'])]),
     ];
   }
 }

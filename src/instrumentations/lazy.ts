@@ -23,7 +23,10 @@ export function packageOf(id: string): string {
  * installed one, this first require goes through it: it sees the package, then the chain calls
  * back in here, where nothing is pending for it any more.
  */
-export function deferUntilRequired(names: readonly InstrumentationName[], load: (name: InstrumentationName, id: string) => void): () => void {
+export function deferUntilRequired(
+  names: readonly InstrumentationName[],
+  load: (name: InstrumentationName, id: string, from: string | undefined) => void,
+): () => void {
   const pending = new Map<string, InstrumentationName>();
   for (const name of names) for (const module of CATALOG[name].modules) pending.set(module, name);
   if (pending.size === 0) return () => {};
@@ -35,7 +38,7 @@ export function deferUntilRequired(names: readonly InstrumentationName[], load: 
     if (name !== undefined) {
       for (const module of CATALOG[name].modules) pending.delete(module);
       const before = proto.require;
-      load(name, id);
+      load(name, id, this?.filename);
       const after = proto.require;
       if (after !== before) return after.call(this, id);
     }

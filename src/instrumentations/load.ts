@@ -156,14 +156,14 @@ function guarded(what: string, logger: Logger, create: () => Instrumentation): I
   }
 }
 
-function createInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation {
+function createInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger, extra: object = {}): Instrumentation {
   if (name === 'express' && !ctx.config.traces.expressLayerSpans) {
     const { ExpressRoutes } = require('./express-routes') as typeof import('./express-routes');
     return new ExpressRoutes();
   }
   const own = OWN[name];
   const Ctor = own ? own() : resolveInstrumentation(name, ctx, logger);
-  const instrumentation = new Ctor(optionsFor(name, ctx));
+  const instrumentation = new Ctor({ ...optionsFor(name, ctx), ...extra });
   // Some instrumentations (upstream's openai) declare their instrument fields as class fields, which
   // wipes what the base constructor created; setting the provider again re-creates them.
   instrumentation.setMeterProvider(metrics.getMeterProvider());
@@ -194,6 +194,20 @@ function createServerSpans(config: ResolvedConfig, attach: (ctx: Context) => voi
   server.setMeterProvider(metrics.getMeterProvider());
   server.enable();
   return server;
+}
+
+/**
+ * `name` built disabled, for what its definitions say (doctor reads the versions it covers):
+ * nothing is patched, no hook stays. undefined when it cannot be built (said elsewhere).
+ */
+export function inspectInstrumentation(name: InstrumentationName, ctx: OptionsContext, logger: Logger): Instrumentation | undefined {
+  try {
+    const instrumentation = createInstrumentation(name, ctx, logger, { enabled: false });
+    instrumentation.disable();
+    return instrumentation;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Instrumentations of node core (always present) load at start; the others may wait for their package. */

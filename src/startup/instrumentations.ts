@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { CATALOG, type InstrumentationName } from '../config/instrumentations';
 import { registerEsmHook } from '../esm/hook';
@@ -7,6 +8,7 @@ import { deferUntilRequired } from '../instrumentations/lazy';
 import { esmTargets, isCore, loadInstrumentation, missingInstrumentation, planInstrumentations } from '../instrumentations/load';
 import { instrumentationBaseOf } from '../instrumentations/compat';
 import { createPgPoolGauge } from '../instrumentations/pg-pool';
+import { entryVersionWarnings } from '../instrumentations/versions';
 import { isInstalled } from '../modules';
 import type { Globals } from './globals';
 import type { Logs } from './logs';
@@ -35,10 +37,26 @@ export function startInstrumentations(globals: Globals, esmOption: boolean | und
       logs: config.logs.exporters.length > 0,
     });
     const instrumentations: Instrumentation[] = [];
-    const load = (name: InstrumentationName) => {
+    // One line per package per process: see versions.ts.
+    const checked = new Set<string>();
+    const checkVersions = (name: InstrumentationName, loaded: readonly Instrumentation[], from: readonly string[]) => {
+      for (const warning of entryVersionWarnings(name, CATALOG[name], loaded, from)) {
+        if (checked.has(warning.pkg)) continue;
+        checked.add(warning.pkg);
+        logger.warn(warning.message, { package: warning.pkg, version: warning.installed.version });
+      }
+    };
+    const appFiles = app.searchDirs.map((dir) => join(dir, '__innatural_otel__.js'));
+    const load = (name: InstrumentationName, from: string | undefined = undefined) => {
       if (CATALOG[name].role === 'metrics') tracing.ensureProvider();
       const sends = CATALOG[name].role === 'logs' && logs.ensureProvider();
-      instrumentations.push(...loadInstrumentation(name, { config, searchDirs: app.searchDirs, sendLogs: sends, attachContext: tracing.attachContext }, logger));
+      const loaded = loadInstrumentation(name, { config, searchDirs: app.searchDirs, sendLogs: sends, attachContext: tracing.attachContext }, logger);
+      instrumentations.push(...loaded);
+      try {
+        checkVersions(name, loaded, from ? [from, ...appFiles] : appFiles);
+      } catch (err) {
+        logger.debug(`Instrumentation ${name}: its target's version could not be read (${String(err)})`);
+      }
       // After pg's own, on its instrumentation copy: see createPgPoolGauge.
       if (name === 'pg' && pipeline) {
         const pools = createPgPoolGauge(instrumentationBaseOf(CATALOG.pg.pkg, app.searchDirs));
@@ -57,10 +75,10 @@ export function startInstrumentations(globals: Globals, esmOption: boolean | und
     const missingLater = esm ? [] : plan.missing.filter((name) => !isCore(name));
     // Registered before any instrumentation exists: see deferUntilRequired.
     undo.push(
-      deferUntilRequired([...deferred, ...missingLater], (name, id) => {
+      deferUntilRequired([...deferred, ...missingLater], (name, id, from) => {
         if (missing.has(name)) return warnMissing(name);
         logger.debug(`Instrumentation ${name} loaded on first require of ${id}`);
-        load(name);
+        load(name, from);
       }),
     );
     for (const name of plan.load) if (!deferred.includes(name)) load(name);
