@@ -48,7 +48,7 @@ export function boot(config: ResolvedConfig, logger: Logger, options: BootOption
   run(startHttpTiming(globals, metrics, errors, tracing));
   const logs = run(startLogs(globals));
   const instrumentations = run(startInstrumentations(globals, options.esm, metrics, tracing, logs));
-  const health = run(startHealth(globals, metrics));
+  const health = run(startHealth(globals, metrics, instrumentations));
   const tasks = parts.map((p) => p.flush);
   run(startLifecycle(globals, tasks, metrics, errors, tracing, health));
 

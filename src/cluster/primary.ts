@@ -12,6 +12,7 @@ import { Family, type MetricSpec } from '../metrics/registry';
 import { readSnapshot, snapshotOf, type FamilySnapshot } from '../metrics/snapshot';
 import { isReply, PROTOCOL_VERSION, request, type Want, type WorkerHealth } from './protocol';
 import type { WorkerStatus } from './group-health';
+import { readStates, type InstrumentationStates } from '../health/instrumentation-states';
 
 /**
  * How long a read waits for each worker. Under Kubernetes' default probe timeout (1 s)
@@ -33,6 +34,8 @@ interface Tracked {
   misses: number;
   warned: boolean;
   answeredOnce: boolean;
+  /** As of its last reply. */
+  instrumentations: InstrumentationStates | undefined;
 }
 
 interface Round {
@@ -140,6 +143,11 @@ export class ClusterPrimary {
     return this.sorted().map((t) => ({ id: t.id, pid: t.pid, health: answers.get(t.id), answeredOnce: t.answeredOnce }));
   }
 
+  /** Each running worker's instrumentation states, as of its last reply. */
+  instrumentations(): InstrumentationStates[] {
+    return this.sorted().flatMap((t) => (t.instrumentations ? [t.instrumentations] : []));
+  }
+
   private sorted(): Tracked[] {
     return [...this.workers.values()].sort((a, b) => Number(a.id) - Number(b.id));
   }
@@ -148,7 +156,7 @@ export class ClusterPrimary {
     const id = String(worker.id);
     if (this.workers.has(id)) return;
     this.seen = true;
-    this.workers.set(id, { worker, id, pid: worker.process.pid ?? 0, forkedAt: Date.now(), last: undefined, misses: 0, warned: false, answeredOnce: false });
+    this.workers.set(id, { worker, id, pid: worker.process.pid ?? 0, forkedAt: Date.now(), last: undefined, misses: 0, warned: false, answeredOnce: false, instrumentations: undefined });
   }
 
   private exited(worker: Worker, code: number | null, signal: string | null): void {
@@ -184,6 +192,7 @@ export class ClusterPrimary {
     // Also from a round that timed out: a late answer is the freshest there is for the next read.
     const families = message.metrics !== undefined ? readSnapshot(message.metrics) : undefined;
     if (families) t.last = families;
+    t.instrumentations = readStates(message.instrumentations) ?? t.instrumentations;
     const round = typeof message.id === 'number' ? this.rounds.get(message.id) : undefined;
     if (!round || !round.waiting.has(t.id)) return;
     const health = message.health as WorkerHealth | undefined;

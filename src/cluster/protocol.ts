@@ -6,6 +6,7 @@
  */
 import type { CheckResult } from '../health/checks/types';
 import type { FamilySnapshot } from '../metrics/snapshot';
+import type { InstrumentationStates } from '../health/instrumentation-states';
 
 export const REQUEST_TYPE = '@innatural/otel:cluster-request';
 export const REPLY_TYPE = '@innatural/otel:cluster-reply';
@@ -41,6 +42,8 @@ export interface Reply {
   readonly pid: number;
   readonly metrics?: readonly FamilySnapshot[];
   readonly health?: WorkerHealth;
+  /** On every reply: small, and the summary reads it after a metrics round. */
+  readonly instrumentations?: InstrumentationStates;
 }
 
 const isObject = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null;

@@ -4,6 +4,7 @@
  * and a closed channel (the primary gone, the worker disconnecting) is not an error.
  */
 import type { HealthChecks } from '../health/checks/registry';
+import type { InstrumentationStates } from '../health/instrumentation-states';
 import type { ShutdownState } from '../health/shutdown-state';
 import { describeError, type Logger } from '../logging/logger';
 import type { Registry } from '../metrics/registry';
@@ -16,6 +17,7 @@ export interface WorkerSide {
   readonly checks: HealthChecks;
   readonly shutdown: ShutdownState;
   readonly logger: Logger;
+  readonly instrumentations?: () => InstrumentationStates;
 }
 
 /**
@@ -39,7 +41,7 @@ async function health({ checks, shutdown }: WorkerSide): Promise<WorkerHealth> {
 }
 
 async function answer(request: Request, side: WorkerSide): Promise<Reply> {
-  const base = { type: REPLY_TYPE, v: PROTOCOL_VERSION, id: request.id, pid: process.pid } as const;
+  const base = { type: REPLY_TYPE, v: PROTOCOL_VERSION, id: request.id, pid: process.pid, instrumentations: side.instrumentations?.() } as const;
   if (request.want === 'health') return { ...base, health: await health(side) };
   if (!side.registry) return { ...base, metrics: [] };
   return { ...base, metrics: snapshotOf(await side.registry.collect()) };

@@ -1,6 +1,7 @@
 import type { CheckOutcome } from './checks/registry';
 import type { CheckResult } from './checks/types';
 import type { SystemReport } from './system';
+import type { InstrumentationStates } from './instrumentation-states';
 
 export type OverallStatus = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -14,6 +15,8 @@ export interface ReportInput {
   readonly responseTimeMs: number;
   /** What /api/health says for the built-in services that are not configured. */
   readonly notConfigured: Readonly<Record<string, NotConfigured>>;
+  /** Which instrumentations trace (absent in a report built without them). */
+  readonly instrumentations?: InstrumentationStates;
 }
 
 export interface NotConfigured {
@@ -72,5 +75,6 @@ export function healthReport(input: ReportInput) {
     responseTime: input.responseTimeMs,
     services,
     system: input.system,
+    ...(input.instrumentations && { instrumentations: input.instrumentations }),
   };
 }

@@ -135,6 +135,8 @@ export function unsupportedVersion(name: string, instrumentationPkg: string, pkg
 export interface VersionWarning {
   readonly pkg: string;
   readonly installed: Installed;
+  /** The ranges its instrumentation covers. */
+  readonly supported: readonly string[];
   readonly message: string;
 }
 
@@ -150,7 +152,10 @@ export function entryVersionWarnings(name: string, entry: CatalogEntry, instrume
     const installed = places.map((file) => installedFrom(pkg, file)).find((i) => i !== undefined);
     if (installed) found.set(pkg, installed);
   }
-  const verdicts = [...found].map(([pkg, installed]) => ({ pkg, installed, message: unsupportedVersion(name, entry.pkg, pkg, installed, rangesFor(instrumentations, pkg)) }));
+  const verdicts = [...found].map(([pkg, installed]) => {
+    const supported: readonly string[] = rangesFor(instrumentations, pkg);
+    return { pkg, installed, supported, message: unsupportedVersion(name, entry.pkg, pkg, installed, supported) };
+  });
   if (entry.anyTarget && verdicts.some((v) => v.message === undefined)) return [];
   return verdicts.filter((v): v is VersionWarning => v.message !== undefined);
 }

@@ -62,6 +62,7 @@ const ROUTES: Readonly<Record<string, Route>> = {
         environment: deps.environment,
         responseTimeMs: Math.round(performance.now() - started),
         notConfigured: deps.notConfigured,
+        instrumentations: deps.views.instrumentations(),
       });
       if (!view.workers) return json(res, report.status === 'unhealthy' ? 503 : 200, report);
       // Not ready with every check passing: no worker can serve. Some not ready: the group serves with fewer.
@@ -129,7 +130,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
     protected: true,
     handler: async (_req, res, deps) => {
       if (!deps.catalog || !deps.views.metrics) return json(res, 404, { error: 'not found', message: 'metrics are off (OTEL_METRICS_EXPORTER=none)' });
-      json(res, 200, metricsSummary((await deps.views.metrics()).catalog));
+      const { catalog } = await deps.views.metrics();
+      json(res, 200, { ...metricsSummary(catalog), instrumentations: deps.views.instrumentations() });
     },
   },
   /** The dashboard's "slowest recent requests", from the exemplars (empty without tracing or with INNATURAL_METRICS_EXEMPLARS=false). */

@@ -16,6 +16,7 @@ import { reportHealthMetrics } from './health-metrics';
 import type { CheckFn } from '../health/checks/types';
 import { ShutdownState } from '../health/shutdown-state';
 import type { NotConfigured } from '../health/report';
+import type { InstrumentationStates } from '../health/instrumentation-states';
 import type { HealthDeps } from './routes';
 import { serveHealth, startHealthServer, type ListenOptions } from './server';
 import { CpuSampler } from '../health/system';
@@ -27,6 +28,8 @@ export interface HealthOptions {
   readonly logger: Logger;
   readonly registry: Registry | undefined;
   readonly catalog: CatalogMetrics | undefined;
+  /** This process's instrumentations: what each traces, for /api/health and the summary. */
+  readonly instrumentations?: () => InstrumentationStates;
   /** Detected when absent. */
   readonly role?: ClusterRole;
 }
@@ -107,11 +110,11 @@ function loneWorkerLine(id: string, port: number): string {
  * in the primary). INNATURAL_APP_ROUTES is not honoured here: on the app's port, shared by
  * every worker, each answer would describe one worker picked by the balancer.
  */
-function startWorkerHealth({ config, logger, registry }: HealthOptions, id: string): Health {
+function startWorkerHealth({ config, logger, registry, instrumentations }: HealthOptions, id: string): Health {
   const checks = new HealthChecks(config.health.cacheMs, config.health.checkTimeoutMs, Date.now, sinkRedactor(config.redaction, 'health'));
   const shutdown = new ShutdownState();
   setHealthChecks(checks);
-  const stopAnswering = answerPrimary({ registry, checks, shutdown, logger });
+  const stopAnswering = answerPrimary({ registry, checks, shutdown, logger, instrumentations });
   logger.debug(`Cluster worker ${id}: the primary (pid ${process.ppid}) serves health and metrics for the group; this worker binds no port`);
   if (config.health.appRoutes) {
     logger.info(`INNATURAL_APP_ROUTES does not apply in cluster worker ${id}: the primary's health server (port ${config.health.port}) answers for the whole group`);
@@ -127,7 +130,7 @@ function startWorkerHealth({ config, logger, registry }: HealthOptions, id: stri
 
 /** The health server, its checks, and (INNATURAL_APP_ROUTES) the same paths on the app's servers. */
 export function startOps(options: HealthOptions): Health {
-  const { config, app, logger, registry, catalog } = options;
+  const { config, app, logger, registry, catalog, instrumentations } = options;
   const role = options.role ?? clusterRole();
   if (role.kind === 'worker') return startWorkerHealth(options, role.id);
   const checks = new HealthChecks(config.health.cacheMs, config.health.checkTimeoutMs, Date.now, sinkRedactor(config.redaction, 'health'));
@@ -141,7 +144,7 @@ export function startOps(options: HealthOptions): Health {
     logger.info(loneWorkerLine(role.id, config.health.port));
     listen = { exclusive: true, takenHint: ` (cluster worker ${role.id}: another worker of the group has it, see the line above)` };
   }
-  const views = healthViews({ registry, catalog, checks, primary });
+  const views = healthViews({ registry, catalog, checks, primary, instrumentations });
   const history = catalog ? new MetricsHistory(catalog, config.health.historyIntervalMs, 180, views.group) : undefined;
   history?.start();
   const shutdown = new ShutdownState();

@@ -11,6 +11,7 @@ import { Family, type Registry } from '../metrics/registry';
 import type { CheckOutcome, HealthChecks } from '../health/checks/registry';
 import type { GroupSample } from './history';
 import { readiness } from '../health/report';
+import { mergeStates, type InstrumentationStates } from '../health/instrumentation-states';
 
 export interface MetricsView {
   readonly families: readonly Family[];
@@ -35,6 +36,8 @@ export interface Views {
   readonly health: () => Promise<HealthView>;
   /** For the dashboard's history: undefined outside a cluster, where it reads the catalog directly. */
   readonly group: () => Promise<GroupSample | undefined>;
+  /** This process's instrumentation states, with every worker's as of its last reply in a cluster. */
+  readonly instrumentations: () => InstrumentationStates;
 }
 
 export interface ViewSources {
@@ -43,6 +46,7 @@ export interface ViewSources {
   readonly checks: HealthChecks;
   /** undefined in a process that cannot become a primary (a lone cluster worker). */
   readonly primary: ClusterPrimary | undefined;
+  readonly instrumentations?: () => InstrumentationStates;
 }
 
 /** The catalog's families by key, found by name among the group's (an empty one if absent). */
@@ -61,7 +65,7 @@ function total(families: readonly Family[], name: string, combine: (a: number, b
   return family ? family.all().reduce((n, s) => combine(n, s.value), 0) : 0;
 }
 
-export function healthViews({ registry, catalog, checks, primary }: ViewSources): Views {
+export function healthViews({ registry, catalog, checks, primary, instrumentations }: ViewSources): Views {
   const inCluster = () => primary?.active === true;
 
   const metrics = async (): Promise<MetricsView> => {
@@ -96,5 +100,8 @@ export function healthViews({ registry, catalog, checks, primary }: ViewSources)
     };
   };
 
-  return { metrics: registry && catalog ? metrics : undefined, health, group };
+  const states = (): InstrumentationStates =>
+    mergeStates([...(instrumentations ? [instrumentations()] : []), ...(inCluster() ? primary!.instrumentations() : [])]);
+
+  return { metrics: registry && catalog ? metrics : undefined, health, group, instrumentations: states };
 }

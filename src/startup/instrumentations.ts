@@ -9,6 +9,7 @@ import { esmTargets, isCore, loadInstrumentation, missingInstrumentation, planIn
 import { instrumentationBaseOf } from '../instrumentations/compat';
 import { createPgPoolGauge } from '../instrumentations/pg-pool';
 import { entryVersionWarnings } from '../instrumentations/versions';
+import { InstrumentationBook, type InstrumentationStates } from '../health/instrumentation-states';
 import { isInstalled } from '../modules';
 import type { Globals } from './globals';
 import type { Logs } from './logs';
@@ -25,6 +26,8 @@ export interface Instrumentations extends Part {
     readonly instrumentationNotInstalled: readonly InstrumentationName[];
     readonly esm: boolean | undefined;
   };
+  /** Each enabled instrumentation's state now, for the health server. */
+  states(): InstrumentationStates;
 }
 
 /** Loads what the plan names: core ones now, the others on the app's first require of their target. */
@@ -37,10 +40,12 @@ export function startInstrumentations(globals: Globals, esmOption: boolean | und
       logs: config.logs.exporters.length > 0,
     });
     const instrumentations: Instrumentation[] = [];
+    const book = new InstrumentationBook();
     // One line per package per process: see versions.ts.
     const checked = new Set<string>();
     const checkVersions = (name: InstrumentationName, loaded: readonly Instrumentation[], from: readonly string[]) => {
       for (const warning of entryVersionWarnings(name, CATALOG[name], loaded, from)) {
+        book.unsupported({ instrumentation: name, package: warning.pkg, version: warning.installed.version, supported: warning.supported });
         if (checked.has(warning.pkg)) continue;
         checked.add(warning.pkg);
         logger.warn(warning.message, { package: warning.pkg, version: warning.installed.version });
@@ -52,6 +57,7 @@ export function startInstrumentations(globals: Globals, esmOption: boolean | und
       const sends = CATALOG[name].role === 'logs' && logs.ensureProvider();
       const loaded = loadInstrumentation(name, { config, searchDirs: app.searchDirs, sendLogs: sends, attachContext: tracing.attachContext }, logger);
       instrumentations.push(...loaded);
+      book.set(name, loaded.length > 0 ? 'active' : 'failed');
       try {
         checkVersions(name, loaded, from ? [from, ...appFiles] : appFiles);
       } catch (err) {
@@ -73,6 +79,8 @@ export function startInstrumentations(globals: Globals, esmOption: boolean | und
     const missing = new Set(plan.missing);
     const warnMissing = (name: InstrumentationName) => logger.warn(missingInstrumentation(name), { install: CATALOG[name].pkg });
     const missingLater = esm ? [] : plan.missing.filter((name) => !isCore(name));
+    for (const name of deferred) book.set(name, 'deferred');
+    for (const name of plan.missing) book.set(name, 'missing');
     // Registered before any instrumentation exists: see deferUntilRequired.
     undo.push(
       deferUntilRequired([...deferred, ...missingLater], (name, id, from) => {
@@ -98,6 +106,7 @@ export function startInstrumentations(globals: Globals, esmOption: boolean | und
           esm,
         };
       },
+      states: () => book.report(),
     };
   });
 }

@@ -189,6 +189,15 @@ describe('one health server for a node:cluster group', () => {
     const ids = [...idByPid.values()].map((s) => [...s][0]);
     assert.equal(new Set(ids).size, 2, `distinct ids: ${ids.join(', ')}`);
     for (const id of ids) assert.match(String(id), /^[0-9a-f-]{36}$/);
+
+    // Only the workers require express: the primary's "deferred" gives way to their "active",
+    // in /api/health (the workers' health answers) and the summary (their metrics answers).
+    const health = await healthUrl(app);
+    const doc = await json(`${health}/api/health`);
+    assert.ok(doc.body.instrumentations.active.includes('express'), JSON.stringify(doc.body.instrumentations));
+    assert.ok(!doc.body.instrumentations.deferred.includes('express'));
+    const summary = await json(`${health}/api/metrics/summary`);
+    assert.deepEqual(summary.body.instrumentations, doc.body.instrumentations);
   });
 
   it('makes a service.instance.id set for the pod distinct per worker', async () => {

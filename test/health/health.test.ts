@@ -64,7 +64,8 @@ describe('health server', () => {
     assert.equal(body.version, REPO_VERSION);
     assert.equal(body.environment, 'production');
     assert.equal(typeof body.responseTime, 'number');
-    assert.deepEqual(Object.keys(body).sort(), ['environment', 'responseTime', 'services', 'status', 'system', 'timestamp', 'uptime', 'version']);
+    assert.deepEqual(Object.keys(body).sort(), ['environment', 'instrumentations', 'responseTime', 'services', 'status', 'system', 'timestamp', 'uptime', 'version']);
+    assert.deepEqual(Object.keys(body.instrumentations), ['active', 'deferred', 'missing', 'unsupported', 'failed']);
     const { database, redis, ai, custom } = body.services;
     assert.equal(database.status, 'healthy');
     assert.equal(database.connected, true);

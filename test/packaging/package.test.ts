@@ -252,7 +252,9 @@ describe('the packed package, installed from its tarball', () => {
       const app = await startPackaged(appDir, '--require', 'server.js', { OTEL_TRACES_EXPORTER: 'console', INNATURAL_HEALTH_PORT: '0', INNATURAL_HEALTH_HOST: '127.0.0.1' });
       try {
         const missing = () => app.lines().filter((l) => /instrumentation-koa/.test(String(l.message)));
-        await healthOf(app);
+        const health = await healthOf(app);
+        const states = (await (await fetch(`${health}/api/health`)).json()) as { instrumentations: { missing: string[] } };
+        assert.deepEqual(states.instrumentations.missing, ['koa'], '/api/health names it');
         assert.deepEqual(missing(), [], 'nothing said while the app has not loaded koa');
         assert.deepEqual(app.lines().find((l) => l.message === '@innatural/otel started')?.instrumentationNotInstalled, ['koa']);
         assert.deepEqual(await (await fetch(`${app.url}/api/koa`)).json(), { koa: 'koa' });

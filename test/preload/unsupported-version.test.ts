@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { baseEnv, FIXTURES, metricsOnlyEnv, REPO, startApp } from '../support/app';
+import { baseEnv, FIXTURES, healthUrl, metricsOnlyEnv, REPO, startApp } from '../support/app';
 
 describe('a library outside its instrumentation’s range is named', () => {
   let root: string;
@@ -40,6 +40,10 @@ describe('a library outside its instrumentation’s range is named', () => {
         warnings.map((l) => l.message),
         [expected()],
       );
+      // And in /api/health, for whoever looks at an empty panel later.
+      const report = (await (await fetch(`${await healthUrl(app)}/api/health`)).json()) as { instrumentations: { unsupported: unknown; active: string[] } };
+      assert.deepEqual(report.instrumentations.unsupported, [{ instrumentation: 'pg', package: 'pg', version: '7.18.2', supported: ['>=8.0.3 <9'] }]);
+      assert.ok(!report.instrumentations.active.includes('pg'));
     } finally {
       app.kill();
     }
